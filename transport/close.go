@@ -1,0 +1,84 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// errCloseSent is the cause reported by writes after a close frame went out.
+var errCloseSent = errors.New("transport: close frame already sent")
+
+// Close performs the closing handshake (RFC 6455 §7.1.2): it sends a close
+// frame with code and reason, waits up to the close timeout for the peer's
+// close frame, then closes the network connection. Codes that may not be
+// sent (1005, 1006, 1015, unassigned ones) and reasons over 123 bytes or not
+// UTF-8 are refused before anything is sent. Close returns an error only
+// when the close frame could not be sent; the connection is closed in every
+// case but a refused argument. Safe for concurrent use and idempotent.
+func (c *Conn) Close(code StatusCode, reason string) error {
+	if err := checkCloseArgs(code, reason); err != nil {
+		return err
+	}
+	if !c.closeSent.CompareAndSwap(false, true) {
+		// A close frame went out already (another Close, an echo, or a
+		// failure): the connection ends within the close timeout.
+		t := time.NewTimer(c.closeTimeout)
+		defer t.Stop()
+		select {
+		case <-c.closed:
+		case <-t.C:
+			c.shutdown(&CloseError{Code: code, Reason: reason})
+		}
+		return nil
+	}
+	if err := c.wr.closeFrame(code, reason); err != nil {
+		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
+		return err
+	}
+	c.awaitPeerClose()
+	c.shutdown(&CloseError{Code: code, Reason: reason})
+	return nil
+}
+
+// awaitPeerClose waits, up to the close timeout, for the peer's close
+// frame. If no goroutine is reading, it reads (and discards) itself, so
+// Close works on a connection that nobody reads.
+func (c *Conn) awaitPeerClose() {
+	r := &c.rd
+	if tryAcquire(r.sem) {
+		defer release(r.sem)
+		r.ctx = context.Background()
+		r.dl.arm(context.Background(), c.closeTimeout)
+		defer r.dl.disarm()
+		for {
+			if _, err := r.begin(); err != nil {
+				return
+			}
+		}
+	}
+	t := time.NewTimer(c.closeTimeout)
+	defer t.Stop()
+	select {
+	case <-c.closeRcvd:
+	case <-c.closed:
+	case <-t.C:
+	}
+}
+
+// CloseNow closes the network connection at once, without a closing
+// handshake; the peer sees an abnormal closure. Safe for concurrent use and
+// idempotent.
+func (c *Conn) CloseNow() error {
+	c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "closed locally by CloseNow"})
+	return nil
+}
+
+// shutdown ends the connection once, recording why.
+func (c *Conn) shutdown(cause error) {
+	c.closeOnce.Do(func() {
+		c.closeErr = cause
+		close(c.closed)
+		_ = c.nc.Close()
+	})
+}

@@ -1,0 +1,153 @@
+package transport
+
+import (
+	"bufio"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MessageType is the type of a data message: text (UTF-8) or binary.
+type MessageType int
+
+// Message types, numbered as their opcodes (RFC 6455 §5.6).
+const (
+	MessageText   MessageType = MessageType(OpText)
+	MessageBinary MessageType = MessageType(OpBinary)
+)
+
+// String returns "Text" or "Binary".
+func (t MessageType) String() string {
+	switch t {
+	case MessageText:
+		return "Text"
+	case MessageBinary:
+		return "Binary"
+	}
+	return "MessageType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Defaults for the options that size a connection.
+const (
+	// DefaultReadLimit bounds the size of one inbound message.
+	DefaultReadLimit = 16 << 20
+	// DefaultBufferSize is the default read and write buffer size.
+	DefaultBufferSize = 4096
+	// DefaultCloseTimeout bounds the close handshake.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// connConfig is what Dial and Accept hand to newConn once the opening
+// handshake has succeeded.
+type connConfig struct {
+	nc net.Conn
+	// br reads from nc; it may already hold frames the peer sent right
+	// behind its handshake.
+	br              *bufio.Reader
+	client          bool
+	subprotocol     string
+	readLimit       int64
+	writeBufferSize int
+	writeTimeout    time.Duration
+	closeTimeout    time.Duration
+	onPing          func(payload []byte)
+	onPong          func(payload []byte)
+}
+
+// Conn is a WebSocket connection, client or server side.
+//
+// Writes (Write, Writer, Ping, Close) are safe for concurrent use; a message
+// written with Write or Writer is never interleaved with another. Reads
+// (Read, ReadInto, Reader) allow one reader at a time; a second concurrent
+// reader waits for the first message to be consumed. Control frames are
+// handled by whichever goroutine is reading: a ping is answered as soon as
+// it is read, even in the middle of a fragmented message, so a Conn must be
+// read continuously (client.Client always does) to stay responsive.
+type Conn struct {
+	nc           net.Conn
+	client       bool
+	subprotocol  string
+	writeTimeout time.Duration
+	closeTimeout time.Duration
+	onPing       func([]byte)
+	onPong       func([]byte)
+
+	rd reader
+	wr writer
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by shutdown
+	closeErr  error         // why the connection ended; set before closed is closed
+	closeSent atomic.Bool   // a close frame went out (or was attempted): no more data frames
+	closeRcvd chan struct{} // closed when the peer's close frame has been read
+	rcvdOnce  sync.Once
+}
+
+func newConn(cfg connConfig) *Conn {
+	if cfg.br == nil {
+		cfg.br = bufio.NewReaderSize(cfg.nc, DefaultBufferSize)
+	}
+	if cfg.readLimit <= 0 {
+		cfg.readLimit = DefaultReadLimit
+	}
+	if cfg.writeBufferSize <= 0 {
+		cfg.writeBufferSize = DefaultBufferSize
+	}
+	if cfg.closeTimeout <= 0 {
+		cfg.closeTimeout = DefaultCloseTimeout
+	}
+	c := &Conn{
+		nc:           cfg.nc,
+		client:       cfg.client,
+		subprotocol:  cfg.subprotocol,
+		writeTimeout: cfg.writeTimeout,
+		closeTimeout: cfg.closeTimeout,
+		onPing:       cfg.onPing,
+		onPong:       cfg.onPong,
+		closed:       make(chan struct{}),
+		closeRcvd:    make(chan struct{}),
+	}
+	c.rd.init(c, cfg.br, cfg.readLimit)
+	c.wr.init(c, cfg.writeBufferSize)
+	return c
+}
+
+// Subprotocol returns the subprotocol the handshake selected, or "".
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// SetReadLimit sets the largest message, in bytes, that a read accepts; a
+// larger one fails the connection with 1009. It is safe for concurrent use
+// and applies from the next frame on.
+func (c *Conn) SetReadLimit(n int64) {
+	if n <= 0 {
+		n = DefaultReadLimit
+	}
+	c.rd.limit.Store(n)
+}
+
+// Done returns a channel that is closed when the connection has ended, for
+// whatever reason. It is safe for concurrent use.
+func (c *Conn) Done() <-chan struct{} { return c.closed }
+
+// Err returns why the connection ended (a *CloseError, a *ProtocolError or
+// a network error), or nil while it is open. It is safe for concurrent use.
+func (c *Conn) Err() error {
+	select {
+	case <-c.closed:
+		return c.closeErr
+	default:
+		return nil
+	}
+}
+
+// NetConn returns the underlying network connection. Reading from or writing
+// to it corrupts the WebSocket stream; it is meant for socket options.
+func (c *Conn) NetConn() net.Conn { return c.nc }

@@ -1,0 +1,112 @@
+package transport
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// aLongTimeAgo is a deadline in the past: setting it makes a blocked read
+// or write return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// deadlineArm ties a context to a read or write deadline of the net.Conn
+// for the length of one call, so cancelling the context aborts that call
+// only. A context that can never be cancelled costs nothing; one that can
+// costs a context.AfterFunc registration.
+type deadlineArm struct {
+	set func(time.Time) error
+
+	mu   sync.Mutex
+	gen  uint64 // bumped on disarm, so a late AfterFunc does nothing
+	stop func() bool
+}
+
+// arm applies ctx, and a fixed timeout if positive, to the blocking calls
+// that follow, until disarm. It reports whether it set anything, so the
+// caller knows to disarm; a context that can never be cancelled and no
+// timeout cost nothing.
+func (d *deadlineArm) arm(ctx context.Context, fixed time.Duration) bool {
+	var dl time.Time
+	if fixed > 0 {
+		dl = time.Now().Add(fixed)
+	}
+	if t, ok := ctx.Deadline(); ok && (dl.IsZero() || t.Before(dl)) {
+		dl = t
+	}
+	armed := false
+	if !dl.IsZero() {
+		_ = d.set(dl)
+		armed = true
+	}
+	if ctx.Done() != nil {
+		d.mu.Lock()
+		gen := d.gen
+		d.mu.Unlock()
+		d.stop = context.AfterFunc(ctx, func() {
+			d.mu.Lock()
+			if d.gen == gen {
+				_ = d.set(aLongTimeAgo)
+			}
+			d.mu.Unlock()
+		})
+		armed = true
+	}
+	return armed
+}
+
+// disarm undoes arm. The goroutine that armed must call it.
+func (d *deadlineArm) disarm() {
+	d.mu.Lock()
+	if d.stop != nil {
+		d.stop()
+		d.stop = nil
+	}
+	// A cancellation that already fired must not reach the next call.
+	d.gen++
+	_ = d.set(time.Time{})
+	d.mu.Unlock()
+}
+
+// acquire takes a one-slot semaphore, giving up when ctx is done.
+func acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tryAcquire takes sem if it is free.
+func tryAcquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func release(sem chan struct{}) { <-sem }
+
+// ctxErr returns the context's error when err, a network timeout, was
+// caused by ctx: cancelled, or its deadline passed (the socket deadline can
+// fire a moment before the context's own timer does).
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Done() == nil || !isTimeout(err) {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}

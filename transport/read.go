@@ -1,0 +1,415 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync/atomic"
+)
+
+// reader is the read half of a Conn: the frame state machine that turns
+// frames into messages, answers control frames and enforces RFC 6455's
+// rules on what the peer sends.
+type reader struct {
+	c     *Conn
+	br    *bufio.Reader
+	limit atomic.Int64
+	sem   chan struct{} // held by the goroutine inside a read call
+	dl    deadlineArm
+	ctx   context.Context // the context of the call in progress
+
+	// The data frame being read.
+	remain  int64 // payload bytes not yet read
+	fin     bool  // it is the last frame of its message
+	masked  bool
+	mask    [4]byte
+	maskPos int
+
+	// The message being read.
+	inMsg bool
+	typ   MessageType
+	size  int64 // payload bytes announced so far, checked against limit
+	utf8  utf8Validator
+
+	ctl     [MaxControlPayload]byte
+	discard [512]byte
+	msg     messageReader
+}
+
+func (r *reader) init(c *Conn, br *bufio.Reader, limit int64) {
+	r.c = c
+	r.br = br
+	r.limit.Store(limit)
+	r.sem = make(chan struct{}, 1)
+	r.dl.set = c.nc.SetReadDeadline
+	r.ctx = context.Background()
+	r.msg.r = r
+}
+
+// Read reads the next data message into a new slice. See ReadInto to reuse
+// a buffer. Cancelling ctx while Read waits for a message to begin aborts
+// the call and leaves the connection usable; cancelling it mid-message
+// fails the connection, since the rest of the message can no longer be
+// delivered. One reader at a time.
+func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	return c.ReadInto(ctx, nil)
+}
+
+// ReadInto reads the next data message into dst[:0], growing it as needed,
+// and returns the message type and the filled slice. It grows the buffer
+// only as bytes actually arrive, so a peer announcing a large message and
+// sending nothing costs nothing. With a buffer large enough for the
+// messages and a context that cannot be cancelled, it allocates nothing.
+// One reader at a time; ctx as for Read.
+func (c *Conn) ReadInto(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	r := &c.rd
+	dst = dst[:0]
+	if err := acquire(ctx, r.sem); err != nil {
+		return 0, dst, err
+	}
+	r.ctx = ctx
+	armed := r.dl.arm(ctx, 0)
+	typ, err := r.begin()
+	if err == nil {
+		dst, err = r.readAll(dst)
+	}
+	if armed {
+		r.dl.disarm()
+	}
+	r.ctx = context.Background()
+	release(r.sem)
+	if err != nil {
+		return 0, dst, err
+	}
+	return typ, dst, nil
+}
+
+// Reader returns the next data message's type and a reader for its payload,
+// which yields io.EOF at the end of the message. The reader is valid until
+// the next call to Reader, Read or ReadInto, which discard whatever of the
+// message was left unread. ctx governs the whole message: cancelling it
+// after the message began fails the connection. One reader at a time.
+func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	r := &c.rd
+	if err := acquire(ctx, r.sem); err != nil {
+		return 0, nil, err
+	}
+	r.ctx = ctx
+	armed := r.dl.arm(ctx, 0)
+	typ, err := r.begin()
+	if armed {
+		r.dl.disarm()
+	}
+	if err != nil {
+		r.ctx = context.Background()
+		release(r.sem)
+		return 0, nil, err
+	}
+	r.msg.ctx = ctx
+	release(r.sem)
+	return typ, &r.msg, nil
+}
+
+// messageReader is the io.Reader that Reader returns.
+type messageReader struct {
+	r   *reader
+	ctx context.Context
+}
+
+// Read reads payload bytes of the current message.
+func (m *messageReader) Read(p []byte) (int, error) {
+	r := m.r
+	if err := acquire(m.ctx, r.sem); err != nil {
+		return 0, err
+	}
+	r.ctx = m.ctx
+	armed := r.dl.arm(m.ctx, 0)
+	n, err := r.read(p)
+	if armed {
+		r.dl.disarm()
+	}
+	r.ctx = context.Background()
+	release(r.sem)
+	return n, err
+}
+
+// begin finishes any message left unread and reads up to the start of the
+// next data message.
+func (r *reader) begin() (MessageType, error) {
+	if err := r.c.Err(); err != nil {
+		return 0, &closedError{cause: err}
+	}
+	for r.inMsg {
+		if _, err := r.read(r.discard[:]); err != nil && err != io.EOF {
+			return 0, err
+		}
+	}
+	for {
+		h, err := r.header(true)
+		if err != nil {
+			return 0, err
+		}
+		if h.Opcode.IsControl() {
+			if err := r.control(h); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if h.Opcode == OpContinuation {
+			return 0, r.fail(StatusProtocolError, "continuation frame with no message to continue")
+		}
+		if h.Length > r.limit.Load() {
+			return 0, r.fail(StatusMessageTooBig, "message over the read limit")
+		}
+		r.inMsg = true
+		r.typ = MessageType(h.Opcode)
+		r.size = h.Length
+		r.utf8.reset()
+		r.startFrame(h)
+		return r.typ, nil
+	}
+}
+
+// readAll appends the rest of the current message to dst.
+func (r *reader) readAll(dst []byte) ([]byte, error) {
+	if cap(dst) == 0 {
+		// Start at the first frame's size, within reason: the peer has
+		// promised those bytes but not sent them.
+		dst = make([]byte, 0, min(max(r.remain, 512), 32<<10))
+	}
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
+// read reads payload of the current message into p, handling the frames
+// that come between (continuations and interleaved control frames).
+func (r *reader) read(p []byte) (int, error) {
+	if !r.inMsg {
+		return 0, io.EOF
+	}
+	for r.remain == 0 {
+		if r.fin {
+			return 0, r.endMessage()
+		}
+		h, err := r.header(false)
+		if err != nil {
+			return 0, err
+		}
+		if h.Opcode.IsControl() {
+			if err := r.control(h); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if h.Opcode != OpContinuation {
+			return 0, r.fail(StatusProtocolError, "new data frame inside a fragmented message")
+		}
+		if h.Length > r.limit.Load()-r.size {
+			return 0, r.fail(StatusMessageTooBig, "message over the read limit")
+		}
+		r.size += h.Length
+		r.startFrame(h)
+	}
+	if int64(len(p)) > r.remain {
+		p = p[:r.remain]
+	}
+	n, err := r.br.Read(p)
+	if n > 0 {
+		if r.masked {
+			r.maskPos = maskBytes(r.mask, r.maskPos, p[:n])
+		}
+		r.remain -= int64(n)
+		if r.typ == MessageText && !r.utf8.write(p[:n]) {
+			return 0, r.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+		}
+	}
+	if err != nil {
+		return n, r.netError(err, false)
+	}
+	if r.remain == 0 && r.fin {
+		return n, r.endMessage()
+	}
+	return n, nil
+}
+
+// endMessage closes the current message after its last byte, returning
+// io.EOF, or the error that a text message ending mid-rune deserves.
+func (r *reader) endMessage() error {
+	r.inMsg = false
+	if r.typ == MessageText && !r.utf8.complete() {
+		return r.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+	}
+	return io.EOF
+}
+
+func (r *reader) startFrame(h Header) {
+	r.remain = h.Length
+	r.fin = h.Fin
+	r.masked = h.Masked
+	r.mask = h.Mask
+	r.maskPos = 0
+}
+
+// header reads and checks the next frame header. It consumes nothing until
+// the whole header has arrived, so a call cancelled while waiting for a
+// frame leaves the stream intact. atBoundary says no message is in
+// progress, which is what makes such a cancellation harmless.
+func (r *reader) header(atBoundary bool) (Header, error) {
+	b, err := r.br.Peek(2)
+	if err != nil {
+		return Header{}, r.netError(err, atBoundary)
+	}
+	if n := HeaderSize(b[0], b[1]); n > 2 {
+		if b, err = r.br.Peek(n); err != nil {
+			return Header{}, r.netError(err, false)
+		}
+	}
+	h, n, err := ParseHeader(b)
+	if err != nil {
+		return h, r.fail(StatusProtocolError, err.Error())
+	}
+	_, _ = r.br.Discard(n)
+	return h, r.check(h)
+}
+
+// check enforces the rules of RFC 6455 §5 that a single header can break.
+func (r *reader) check(h Header) error {
+	switch {
+	case h.Rsv != 0:
+		// §5.2: no extension is negotiated, so RSV1-3 must be 0.
+		return r.fail(StatusProtocolError, "reserved bits set with no extension negotiated")
+	case h.Opcode.IsReserved():
+		// §5.2: reserved opcodes fail the connection.
+		return r.fail(StatusProtocolError, "reserved opcode "+strconv.Itoa(int(h.Opcode)))
+	case r.c.client && h.Masked:
+		// §5.1: a client closes the connection on a masked frame.
+		return r.fail(StatusProtocolError, "masked frame from server")
+	case !r.c.client && !h.Masked:
+		// §5.1: a server closes the connection on an unmasked frame.
+		return r.fail(StatusProtocolError, "unmasked frame from client")
+	case h.Opcode.IsControl() && !h.Fin:
+		// §5.5: control frames must not be fragmented.
+		return r.fail(StatusProtocolError, "fragmented control frame")
+	case h.Opcode.IsControl() && h.Length > MaxControlPayload:
+		// §5.5: control frame payloads are at most 125 bytes.
+		return r.fail(StatusProtocolError, "control frame payload over 125 bytes")
+	}
+	return nil
+}
+
+// control reads a control frame's payload and acts on it.
+func (r *reader) control(h Header) error {
+	p := r.ctl[:h.Length]
+	if _, err := io.ReadFull(r.br, p); err != nil {
+		return r.netError(err, false)
+	}
+	if h.Masked {
+		maskBytes(h.Mask, 0, p)
+	}
+	c := r.c
+	switch h.Opcode {
+	case OpPing:
+		if c.onPing != nil {
+			c.onPing(p)
+		}
+		// §5.5.2: answer with a pong carrying the same payload, unless a
+		// close frame has already gone out.
+		if !c.closeSent.Load() {
+			if err := c.wr.control(OpPong, p, c.writeTimeout); err != nil && !errors.Is(err, ErrClosed) {
+				return err
+			}
+		}
+	case OpPong:
+		// §5.5.3: an unsolicited pong needs no answer; the hook decides
+		// whether it matches a ping.
+		if c.onPong != nil {
+			c.onPong(p)
+		}
+	case OpClose:
+		return r.closeFrame(p)
+	}
+	return nil
+}
+
+// closeFrame handles the peer's close frame (RFC 6455 §5.5.1, §7.1.5).
+func (r *reader) closeFrame(p []byte) error {
+	code, reason, err := ParseClosePayload(p)
+	if err != nil {
+		var pe *ProtocolError
+		errors.As(err, &pe)
+		return r.fail(pe.Code, pe.Msg)
+	}
+	c := r.c
+	ce := &CloseError{Code: code, Reason: reason}
+	c.rcvdOnce.Do(func() { close(c.closeRcvd) })
+	if c.closeSent.CompareAndSwap(false, true) {
+		// The peer started the closing handshake: echo its code, then the
+		// connection is over. The server closes TCP first (§7.1.1), but a
+		// client may close at any time after both close frames.
+		_ = c.wr.closeFrame(code, "")
+		c.shutdown(ce)
+		return ce
+	}
+	// We started it; Close is waiting for this frame and ends the
+	// connection.
+	return ce
+}
+
+// fail fails the connection for a protocol violation by the peer
+// (RFC 6455 §7.1.7): it sends a close frame with code, unless one went out
+// already, then closes the connection.
+func (r *reader) fail(code StatusCode, msg string) error {
+	pe := &ProtocolError{Code: code, Msg: msg}
+	c := r.c
+	if c.closeSent.CompareAndSwap(false, true) {
+		reason := msg
+		if len(reason) > maxCloseReason {
+			reason = reason[:maxCloseReason]
+		}
+		_ = c.wr.closeFrame(code, reason)
+	}
+	c.shutdown(pe)
+	return pe
+}
+
+// netError turns a failed network read into the error the caller sees.
+func (r *reader) netError(err error, atBoundary bool) error {
+	c := r.c
+	select {
+	case <-c.closed:
+		return &closedError{cause: c.closeErr}
+	default:
+	}
+	if cerr := ctxErr(r.ctx, err); cerr != nil {
+		if atBoundary && !r.inMsg {
+			return cerr
+		}
+		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "read cancelled mid-message", Err: cerr})
+		return cerr
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	ce := &CloseError{Code: StatusAbnormalClosure, Err: err}
+	c.shutdown(ce)
+	return ce
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

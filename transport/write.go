@@ -1,0 +1,254 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrInvalidUTF8 is returned by writes of a text message that is not valid
+// UTF-8; nothing of it is sent (RFC 6455 §5.6 requires text to be UTF-8).
+var ErrInvalidUTF8 = errors.New("transport: text message is not valid UTF-8")
+
+// errBadMessageType is returned for a type other than text or binary.
+var errBadMessageType = errors.New("transport: message type must be MessageText or MessageBinary")
+
+// errControlTooLong is returned by Ping for a payload over 125 bytes.
+var errControlTooLong = errors.New("transport: control frame payload over 125 bytes")
+
+// writer is the write half of a Conn. Two locks keep the stream well
+// formed: msgSem is held for a whole data message, so messages never
+// interleave, and frameSem for one frame, so control frames (pongs, pings,
+// close) can slip between the fragments of a long message as §5.4 allows.
+type writer struct {
+	c        *Conn
+	msgSem   chan struct{}
+	frameSem chan struct{}
+	buf      []byte // frames not yet written; cap is the buffer size
+	keys     keySource
+	dl       deadlineArm
+	mw       messageWriter
+}
+
+func (w *writer) init(c *Conn, size int) {
+	w.c = c
+	w.msgSem = make(chan struct{}, 1)
+	w.frameSem = make(chan struct{}, 1)
+	w.buf = make([]byte, 0, max(size, 2*MaxHeaderSize))
+	if c.client {
+		w.keys = newKeySource()
+	}
+	w.dl.set = c.nc.SetWriteDeadline
+	w.mw.w = w
+}
+
+// Write sends p as one message of type typ and flushes it. A text message
+// must be valid UTF-8. It is safe for concurrent use; cancelling ctx while
+// Write waits for its turn aborts only this call, but once bytes of the
+// message are on the wire a cancellation fails the connection, since the
+// frame cannot be completed. With a context that cannot be cancelled it
+// allocates nothing.
+func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	return c.write(ctx, typ, p, true)
+}
+
+// WriteBuffered is Write without the flush: the message waits in the write
+// buffer (which is written whenever it fills) until Flush, a later Write, or
+// a control frame. Writing a batch this way costs one system call per
+// buffer rather than one per message. Safe for concurrent use.
+func (c *Conn) WriteBuffered(ctx context.Context, typ MessageType, p []byte) error {
+	return c.write(ctx, typ, p, false)
+}
+
+// Flush writes whatever WriteBuffered left in the buffer. Safe for
+// concurrent use.
+func (c *Conn) Flush(ctx context.Context) error {
+	w := &c.wr
+	if err := acquire(ctx, w.frameSem); err != nil {
+		return err
+	}
+	defer release(w.frameSem)
+	if err := c.Err(); err != nil {
+		return &closedError{cause: err}
+	}
+	if len(w.buf) == 0 {
+		return nil
+	}
+	armed := w.dl.arm(ctx, c.writeTimeout)
+	err := w.flush()
+	if armed {
+		w.dl.disarm()
+	}
+	if err != nil {
+		return w.failed(ctx, err)
+	}
+	return nil
+}
+
+func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, flush bool) error {
+	if typ != MessageText && typ != MessageBinary {
+		return errBadMessageType
+	}
+	if typ == MessageText && !utf8.Valid(p) {
+		return ErrInvalidUTF8
+	}
+	w := &c.wr
+	if err := acquire(ctx, w.msgSem); err != nil {
+		return err
+	}
+	defer release(w.msgSem)
+	return w.frame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush, c.writeTimeout)
+}
+
+// Ping sends a ping with payload (at most 125 bytes) and returns once it is
+// written; the pong arrives through DialOptions.OnPong on the reading
+// goroutine. Safe for concurrent use.
+func (c *Conn) Ping(ctx context.Context, payload []byte) error {
+	if len(payload) > MaxControlPayload {
+		return errControlTooLong
+	}
+	return c.wr.frame(ctx, Header{Fin: true, Opcode: OpPing}, payload, true, c.writeTimeout)
+}
+
+// control writes a control frame (pong or close) that the connection
+// itself owes the peer.
+func (w *writer) control(op Opcode, p []byte, timeout time.Duration) error {
+	return w.frame(context.Background(), Header{Fin: true, Opcode: op}, p, true, timeout)
+}
+
+// closeFrame sends a close frame and marks the connection as closing. The
+// caller has already claimed closeSent.
+func (w *writer) closeFrame(code StatusCode, reason string) error {
+	var b [MaxControlPayload]byte
+	p := appendClosePayload(b[:0], code, reason)
+	return w.frame(context.Background(), Header{Fin: true, Opcode: OpClose}, p, true, w.c.closeTimeout)
+}
+
+// frame writes one frame, masked if this is the client side, and flushes
+// the buffer if asked to or when it fills.
+func (w *writer) frame(ctx context.Context, h Header, p []byte, flush bool, timeout time.Duration) error {
+	c := w.c
+	if err := acquireFrame(ctx, w.frameSem, timeout); err != nil {
+		return err
+	}
+	defer release(w.frameSem)
+	if err := c.Err(); err != nil {
+		return &closedError{cause: err}
+	}
+	// §5.5.1: after a close frame, no more data frames (or pings).
+	if h.Opcode != OpClose && h.Opcode != OpPong && c.closeSent.Load() {
+		return &closedError{cause: errCloseSent}
+	}
+	// Arm deadlines only when this frame will reach the network.
+	armed := false
+	if flush || len(w.buf)+MaxHeaderSize+len(p) > cap(w.buf) {
+		armed = w.dl.arm(ctx, timeout)
+	}
+	err := w.put(h, p)
+	if err == nil && flush {
+		err = w.flush()
+	}
+	if armed {
+		w.dl.disarm()
+	}
+	if err != nil {
+		return w.failed(ctx, err)
+	}
+	return nil
+}
+
+// put encodes a frame into the buffer, writing the buffer out as it fills.
+func (w *writer) put(h Header, p []byte) error {
+	if cap(w.buf)-len(w.buf) < MaxHeaderSize {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	h.Length = int64(len(p))
+	if w.c.client {
+		// §5.3: a fresh, unpredictable key for every frame.
+		h.Masked = true
+		h.Mask = w.keys.next()
+	}
+	n := len(w.buf)
+	w.buf = w.buf[:n+PutHeader(w.buf[n:n+MaxHeaderSize], h)]
+	if !h.Masked && len(p) > cap(w.buf)-len(w.buf) {
+		// A server's large payload needs no masking copy: send it as is.
+		if err := w.flush(); err != nil {
+			return err
+		}
+		_, err := w.c.nc.Write(p)
+		return err
+	}
+	pos := 0
+	for len(p) > 0 {
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		n := len(w.buf)
+		k := copy(w.buf[n:cap(w.buf)], p)
+		if h.Masked {
+			pos = maskBytes(h.Mask, pos, w.buf[n:n+k])
+		}
+		w.buf = w.buf[:n+k]
+		p = p[k:]
+	}
+	return nil
+}
+
+func (w *writer) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.c.nc.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// failed turns a failed network write into the caller's error. Part of a
+// frame may be on the wire, so the connection cannot continue.
+func (w *writer) failed(ctx context.Context, err error) error {
+	c := w.c
+	select {
+	case <-c.closed:
+		return &closedError{cause: c.closeErr}
+	default:
+	}
+	if cerr := ctxErr(ctx, err); cerr != nil {
+		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "write cancelled mid-frame", Err: cerr})
+		return cerr
+	}
+	ce := &CloseError{Code: StatusAbnormalClosure, Err: err}
+	if isTimeout(err) {
+		ce.Reason = "write stalled past the write timeout"
+	}
+	c.shutdown(ce)
+	return ce
+}
+
+// errFrameBusy is returned when a frame the connection owes the peer (a pong
+// or close) could not get the write lock in time: another write is stuck.
+var errFrameBusy = errors.New("transport: write lock busy past the timeout")
+
+// acquireFrame takes the frame lock. A call with no cancellable context (the
+// pongs and close frames the connection writes on its own) still gives up
+// after timeout, so a write stuck on a stalled peer cannot hang the reader.
+func acquireFrame(ctx context.Context, sem chan struct{}, timeout time.Duration) error {
+	if ctx.Done() != nil || timeout <= 0 {
+		return acquire(ctx, sem)
+	}
+	if tryAcquire(sem) {
+		return nil
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errFrameBusy
+	}
+}

@@ -1,0 +1,81 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// errWriterClosed is returned by a message writer used after Close.
+var errWriterClosed = errors.New("transport: message writer already closed")
+
+// Writer returns a writer for one message of type typ, sent as fragments:
+// each Write becomes a frame (buffered, so small writes share a system
+// call) and Close sends the final frame and flushes. No other message can
+// be written until Close, but control frames still can. Text must be valid
+// UTF-8 across the whole message; a Write that breaks it returns
+// ErrInvalidUTF8 and sends nothing. Safe for concurrent use with other
+// writes; the returned writer itself is for one goroutine.
+func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if typ != MessageText && typ != MessageBinary {
+		return nil, errBadMessageType
+	}
+	w := &c.wr
+	if err := acquire(ctx, w.msgSem); err != nil {
+		return nil, err
+	}
+	w.mw.ctx = ctx
+	w.mw.op = Opcode(typ)
+	w.mw.text = typ == MessageText
+	w.mw.open = true
+	w.mw.utf8.reset()
+	return &w.mw, nil
+}
+
+// messageWriter is the io.WriteCloser that Writer returns.
+type messageWriter struct {
+	w    *writer
+	ctx  context.Context
+	op   Opcode // OpText or OpBinary for the first frame, then OpContinuation
+	text bool
+	open bool
+	utf8 utf8Validator
+}
+
+// Write sends p as the next fragment of the message.
+func (m *messageWriter) Write(p []byte) (int, error) {
+	if !m.open {
+		return 0, errWriterClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if m.text {
+		saved := m.utf8
+		if !m.utf8.write(p) {
+			m.utf8 = saved
+			return 0, ErrInvalidUTF8
+		}
+	}
+	if err := m.w.frame(m.ctx, Header{Opcode: m.op}, p, false, m.w.c.writeTimeout); err != nil {
+		return 0, err
+	}
+	m.op = OpContinuation
+	return len(p), nil
+}
+
+// Close sends the final frame and flushes. A text message that ends inside
+// a UTF-8 sequence cannot be completed: Close returns ErrInvalidUTF8 and
+// fails the connection, since the peer has part of an invalid message.
+func (m *messageWriter) Close() error {
+	if !m.open {
+		return errWriterClosed
+	}
+	m.open = false
+	defer release(m.w.msgSem)
+	if m.text && !m.utf8.complete() {
+		m.w.c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "text message ended mid-rune", Err: ErrInvalidUTF8})
+		return ErrInvalidUTF8
+	}
+	return m.w.frame(m.ctx, Header{Fin: true, Opcode: m.op}, nil, true, m.w.c.writeTimeout)
+}
