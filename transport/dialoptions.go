@@ -1,0 +1,170 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// DefaultHandshakeTimeout bounds Dial's opening handshake when
+// DialOptions.HandshakeTimeout is zero.
+const DefaultHandshakeTimeout = 30 * time.Second
+
+// DialOptions configures Dial. The zero value (or a nil pointer) is ready to
+// use; every field documents its default. Dial does not modify the options
+// or keep them after it returns.
+type DialOptions struct {
+	// Header holds extra request headers, e.g. Authorization, Origin or
+	// Cookie. A "Host" entry replaces the Host line. Headers the handshake
+	// owns (Upgrade, Connection, Sec-WebSocket-Key, Sec-WebSocket-Version,
+	// Sec-WebSocket-Protocol, Sec-WebSocket-Extensions, Content-Length,
+	// Transfer-Encoding) may not be set: Dial fails with ErrReservedHeader.
+	// Header values never appear in errors. Default: none.
+	Header http.Header
+
+	// Subprotocols are offered in Sec-WebSocket-Protocol, most preferred
+	// first; Conn.Subprotocol reports the server's choice. Default: none.
+	Subprotocols []string
+
+	// TLSConfig is used for wss URLs. Dial clones it, sets ServerName to the
+	// URL's host when it is empty, and sets NextProtos to http/1.1 (the
+	// handshake is HTTP/1.1). Certificates are verified unless the program
+	// sets InsecureSkipVerify. Default: a zero tls.Config, which verifies
+	// against the system roots.
+	TLSConfig *tls.Config
+
+	// NetDialContext opens the TCP connection, to the server or to the
+	// proxy. Default: the DialContext method of a zero net.Dialer.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Proxy returns the proxy for a request (its URL has the http or https
+	// scheme matching ws or wss), or nil for a direct connection. Only
+	// http:// proxies are supported: Dial tunnels through them with CONNECT,
+	// sending Proxy-Authorization: Basic when the proxy URL has user info.
+	// Default: http.ProxyFromEnvironment (HTTPS_PROXY, HTTP_PROXY,
+	// NO_PROXY). To always connect directly, return nil, nil.
+	Proxy func(*http.Request) (*url.URL, error)
+
+	// HandshakeTimeout bounds the whole of Dial: proxy, TCP, TLS and the
+	// opening handshake. It applies together with Dial's context; the
+	// earlier wins. Default (0): DefaultHandshakeTimeout. Negative: no
+	// limit besides the context.
+	HandshakeTimeout time.Duration
+
+	// ReadBufferSize is the size of the connection's read buffer. Default
+	// (0): DefaultBufferSize.
+	ReadBufferSize int
+
+	// WriteBufferSize is the size of the connection's write buffer. Default
+	// (0): DefaultBufferSize.
+	WriteBufferSize int
+
+	// ReadLimit is the largest message, in bytes, a read accepts; a larger
+	// one fails the connection with 1009. Default (0): DefaultReadLimit.
+	ReadLimit int64
+
+	// WriteTimeout bounds each frame write: a write that cannot finish in
+	// time fails the connection, which is how a stalled peer is noticed.
+	// Default (0): no limit besides the write's context.
+	WriteTimeout time.Duration
+
+	// CloseTimeout bounds the close handshake. Default (0):
+	// DefaultCloseTimeout.
+	CloseTimeout time.Duration
+
+	// OnPing is called with the payload of each ping the server sends. The
+	// Conn answers pings itself; the hook only observes them. It runs on the
+	// reading goroutine, so it must not block or read from the Conn;
+	// payload is valid only during the call. Default: none.
+	OnPing func(payload []byte)
+
+	// OnPong is called with the payload of each pong the server sends, on
+	// the reading goroutine; payload is valid only during the call.
+	// Default: none.
+	OnPong func(payload []byte)
+}
+
+// resolved returns a copy of o with every default filled in, so the dial
+// code never looks at a zero value.
+func (o *DialOptions) resolved() DialOptions {
+	var r DialOptions
+	if o != nil {
+		r = *o
+	}
+	if r.NetDialContext == nil {
+		r.NetDialContext = new(net.Dialer).DialContext
+	}
+	if r.Proxy == nil {
+		r.Proxy = http.ProxyFromEnvironment
+	}
+	if r.HandshakeTimeout == 0 {
+		r.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if r.ReadBufferSize <= 0 {
+		r.ReadBufferSize = DefaultBufferSize
+	}
+	if r.WriteBufferSize <= 0 {
+		r.WriteBufferSize = DefaultBufferSize
+	}
+	if r.ReadLimit <= 0 {
+		r.ReadLimit = DefaultReadLimit
+	}
+	if r.CloseTimeout <= 0 {
+		r.CloseTimeout = DefaultCloseTimeout
+	}
+	return r
+}
+
+// reservedRequestHeader reports whether the client handshake writes the
+// header (in canonical form) itself. Letting the program set one would
+// either break the handshake or, for the body framing headers, make the
+// server wait for a body that never comes.
+func reservedRequestHeader(key string) bool {
+	switch key {
+	case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version",
+		"Sec-Websocket-Protocol", "Sec-Websocket-Extensions",
+		"Content-Length", "Transfer-Encoding":
+		return true
+	}
+	return false
+}
+
+// check validates what the program supplied. The errors name the header
+// but never its value, which may be a credential.
+func (o *DialOptions) check() error {
+	if err := checkHeader(o.Header, reservedRequestHeader); err != nil {
+		return err
+	}
+	for i, p := range o.Subprotocols {
+		if !isToken(p) {
+			// Not %q: some servers take a bearer token as a subprotocol.
+			return fmt.Errorf("%w: Subprotocols[%d] is not a token", ErrInvalidHeader, i)
+		}
+	}
+	return nil
+}
+
+// checkHeader rejects reserved names and anything that would not survive
+// being written as an HTTP header. Names are compared canonically, so a
+// lower-case map key cannot slip past.
+func checkHeader(h http.Header, reserved func(string) bool) error {
+	for k, vs := range h {
+		if !isToken(k) {
+			return fmt.Errorf("%w: header name %q is not a token", ErrInvalidHeader, k)
+		}
+		ck := http.CanonicalHeaderKey(k)
+		if reserved(ck) {
+			return fmt.Errorf("%w: %s", ErrReservedHeader, ck)
+		}
+		for _, v := range vs {
+			if !isFieldValue(v) {
+				return fmt.Errorf("%w: value of %s holds a control character", ErrInvalidHeader, ck)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+// Package transport is sturdy's WebSocket (RFC 6455) layer: the opening
+// handshake for clients (Dial) and servers (Accept), the frame codec, and
+// Conn, one connection that reads and writes whole messages and runs the
+// close handshake. It knows nothing of reconnecting; package client builds
+// that on top. It imports nothing outside the standard library.
+//
+// # Client and server
+//
+// Dial connects to a ws:// or wss:// URL, directly or through an HTTP
+// CONNECT proxy, and returns a client Conn. Accept turns an HTTP request
+// received by a net/http handler into a server Conn; sturdy uses it for the
+// wstest package, the examples and the tests, and it suits small servers.
+// Both take a pointer to an options struct whose zero value (or nil) works.
+//
+// # Concurrency
+//
+// Writes (Write, WriteBuffered, Flush, Writer, Ping, Close) are safe for
+// concurrent use, and a message is never interleaved with another. Reads
+// (Read, ReadInto, Reader) allow one reader at a time. Control frames are
+// handled by whichever goroutine is reading: pings are answered as soon as
+// they are read, so a Conn must be read continuously to stay responsive.
+// OnPing and OnPong run on that reading goroutine. A Conn starts no
+// goroutines of its own. Every call that can block takes a context;
+// cancelling it aborts that call only, except in the middle of a message
+// (part of it already read or written), where the message cannot be
+// completed and the connection fails.
+//
+// # Errors
+//
+// Errors work with errors.Is and errors.As. A handshake the server refuses
+// gives a *HandshakeError with the HTTP status, header, the start of the
+// body and any Retry-After; a refusing proxy gives a *ProxyError; Accept
+// reports a bad request as an *AcceptError. Sentinels cover bad input
+// (ErrInvalidURL, ErrReservedHeader, ErrInvalidHeader) and bad responses
+// (ErrMalformedResponse, ErrResponseTooLarge). Once open, a connection ends
+// with a *CloseError (the peer's close frame, or 1006 for a connection lost
+// without one) or a *ProtocolError (the peer broke the protocol, and the
+// connection was failed with the code in it); CloseStatus extracts the
+// code. Operations on an ended Conn return an error matching ErrClosed.
+//
+// Errors are safe to log: URLs lose their user info and query, header
+// values (Authorization, Cookie, Proxy-Authorization) are never printed,
+// and HandshakeError.Header omits Set-Cookie.
+//
+// # Masking and randomness
+//
+// A client masks every frame it sends and a server never does (RFC 6455
+// §5.1); each side fails the connection with 1002 when the peer gets this
+// wrong. Masking keys come from a ChaCha8 generator seeded per connection
+// from crypto/rand, and handshake keys from crypto/rand directly.
+//
+// # Limits
+//
+// Inbound messages are bounded by the read limit (DefaultReadLimit unless
+// set), control frames by RFC 6455's 125 bytes, and a handshake response's
+// status line and header by 16 KiB and 128 fields, so a hostile peer
+// cannot make a Conn allocate without bound.
+package transport
