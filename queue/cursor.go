@@ -1,0 +1,100 @@
+package queue
+
+import (
+	"context"
+	"time"
+)
+
+// Next returns the oldest pending entry and moves the cursor past it,
+// waiting for one until ctx is done (returning ctx.Err()) or the queue is
+// closed (ErrClosed). Expired entries met on the way are dropped, never
+// returned. The entry stays in the queue until acknowledged; its Payload
+// stays valid until then, or until Rewind or Drain.
+//
+// Next, TryNext and Rewind must be called by one goroutine at a time.
+func (m *Memory) Next(ctx context.Context) (Entry, error) {
+	for {
+		m.mu.Lock()
+		if m.closed {
+			m.unlock()
+			return Entry{}, ErrClosed
+		}
+		if e, ok := m.take(); ok {
+			m.unlock()
+			return e, nil
+		}
+		m.waiting = true
+		m.unlock()
+		if m.waitHook != nil {
+			m.waitHook()
+		}
+		// A token left by a Push after an earlier Next gave up only causes
+		// one more look, never a missed entry.
+		select {
+		case <-m.ready:
+		case <-m.done:
+			return Entry{}, ErrClosed
+		case <-ctx.Done():
+			return Entry{}, ctx.Err()
+		}
+	}
+}
+
+// TryNext is Next without waiting. It returns false when no unexpired
+// entry is pending or the queue is closed. The writer uses it to gather
+// the entries already waiting into one flush.
+//
+// Next, TryNext and Rewind must be called by one goroutine at a time.
+func (m *Memory) TryNext() (Entry, bool) {
+	m.mu.Lock()
+	if m.closed {
+		m.unlock()
+		return Entry{}, false
+	}
+	e, ok := m.take()
+	m.unlock()
+	return e, ok
+}
+
+// take hands out the first pending entry that has not expired.
+func (m *Memory) take() (Entry, bool) {
+	var now time.Time
+	for {
+		pos, ok := m.ring.peek()
+		if !ok {
+			return Entry{}, false
+		}
+		e := m.ring.at(pos).e
+		if !e.Deadline.IsZero() {
+			// The clock is read only for entries that can expire, so a
+			// queue without deadlines never pays for it here.
+			if now.IsZero() {
+				now = m.now()
+			}
+			if e.Expired(now) {
+				m.drop(m.remove(pos), ReasonExpired)
+				continue
+			}
+		}
+		m.ring.hand(pos)
+		return e, true
+	}
+}
+
+// Rewind moves the cursor back to the oldest entry still held, so that
+// Next hands out every unacknowledged entry again, in order; the supervisor
+// calls it after a reconnect. Payloads handed out before are invalid from
+// now on: the entries may now expire or be evicted.
+//
+// Next, TryNext and Rewind must be called by one goroutine at a time.
+func (m *Memory) Rewind() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p := m.ring.head; p < m.ring.cursor; p++ {
+		if s := m.ring.at(p); s.live && !s.e.Deadline.IsZero() &&
+			(m.sweepAt.IsZero() || s.e.Deadline.Before(m.sweepAt)) {
+			m.sweepAt = s.e.Deadline
+		}
+	}
+	m.ring.rewind()
+}
