@@ -1,0 +1,28 @@
+package heartbeat
+
+import "context"
+
+// Pinger is what the monitor needs from the connection to send a WebSocket
+// ping control frame. The transport package's Conn satisfies it.
+//
+// Ping is called on the monitor's goroutine, one call at a time, with a fresh
+// payload it may keep. It must return soon after ctx is done: the monitor
+// cancels ctx when the ping's timeout expires (a ping that cannot even be
+// written in that time means the peer is dead) and when Stop is called, and
+// Stop waits for Ping to return. Ping must not call Stop.
+type Pinger interface {
+	Ping(ctx context.Context, payload []byte) error
+}
+
+// MessageSender is what the monitor needs from the connection for an
+// application-level [Strategy]: a way to send payload as a text message, or
+// a binary one when binary is true. The value given to [Start] must then
+// implement MessageSender as well as Pinger; embedding the transport
+// connection in a small adapter that adds SendHeartbeat does that, and Ping
+// is not called. SendHeartbeat follows the same rules as Ping.
+//
+// Heartbeats bypass the outbound queue on purpose: they must not be delayed
+// behind queued data, nor replayed after a reconnect.
+type MessageSender interface {
+	SendHeartbeat(ctx context.Context, payload []byte, binary bool) error
+}

@@ -1,0 +1,105 @@
+package heartbeat
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPingErrorEndsMonitor(t *testing.T) {
+	boom := errors.New("write: broken pipe")
+	tests := []struct {
+		name     string
+		strategy Strategy
+	}{
+		{"control ping", Strategy{}},
+		{"application message", Text("ping", "pong")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, Options{Strategy: tt.strategy}, &fakePeer{err: boom})
+			h.advanceTo(15*s - 1)
+			h.requireAlive()
+			h.advance(1)
+			err := h.requireDead()
+			assert.ErrorIs(t, err, boom)
+			assert.NotErrorIs(t, err, ErrDead)
+			h.advance(time.Minute)
+			assert.Len(t, h.sentAt(), 1)
+		})
+	}
+}
+
+func TestPingStuckInWriteMeansDead(t *testing.T) {
+	h := newHarness(t, Options{}, &fakePeer{block: true})
+	h.advanceTo(25*s - 1)
+	h.requireAlive()
+	assert.True(t, h.peer.isBlocked(), "the ping is still being written")
+	h.advance(1)
+	var dead *DeadError
+	require.ErrorAs(t, h.requireDead(), &dead)
+	assert.Equal(t, 10*s, dead.Waited)
+	assert.False(t, h.peer.isBlocked())
+}
+
+func TestStop(t *testing.T) {
+	t.Run("before the first ping", func(t *testing.T) {
+		h := newHarness(t, Options{}, &fakePeer{})
+		h.advanceTo(10 * s)
+		h.m.Stop()
+		assert.NoError(t, h.m.Err())
+		assert.Empty(t, h.sentAt())
+		h.m.Stop() // idempotent
+		assert.NoError(t, h.m.Err())
+	})
+	t.Run("while healthy", func(t *testing.T) {
+		h := newHarness(t, Options{}, &fakePeer{reply: always(ms)})
+		h.advanceTo(time.Minute)
+		h.m.Stop()
+		assert.NoError(t, h.m.Err())
+		assert.Len(t, h.sentAt(), 4)
+		h.advance(time.Hour)
+		assert.Len(t, h.sentAt(), 4, "no pings after Stop")
+	})
+	t.Run("after dead keeps the cause", func(t *testing.T) {
+		h := newHarness(t, Options{}, &fakePeer{})
+		h.advanceTo(25 * s)
+		err := h.requireDead()
+		h.m.Stop()
+		assert.Same(t, err, h.m.Err())
+	})
+	t.Run("while a ping is being written", func(t *testing.T) {
+		h := newHarness(t, Options{}, &fakePeer{block: true})
+		h.advanceTo(20 * s)
+		require.True(t, h.peer.isBlocked())
+		h.m.Stop()
+		assert.NoError(t, h.m.Err())
+		assert.False(t, h.peer.isBlocked())
+	})
+	t.Run("from many goroutines at once", func(t *testing.T) {
+		h := newHarness(t, Options{}, &fakePeer{reply: always(ms)})
+		h.advanceTo(20 * s)
+		stopped := make(chan struct{})
+		for range 8 {
+			go func() {
+				h.m.Stop()
+				stopped <- struct{}{}
+			}()
+		}
+		for range 8 {
+			<-stopped
+		}
+		assert.NoError(t, h.m.Err())
+	})
+	t.Run("reader calls after Stop are harmless", func(t *testing.T) {
+		h := newHarness(t, Options{Strategy: Text("ping", "pong")}, &fakePeer{})
+		h.m.Stop()
+		h.m.FrameReceived()
+		h.m.PongReceived([]byte{0, 0, 0, 0, 0, 0, 0, 1})
+		assert.True(t, h.m.MessageReceived([]byte("pong")))
+		assert.NoError(t, h.m.Err())
+	})
+}
