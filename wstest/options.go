@@ -1,0 +1,51 @@
+package wstest
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configures a Server. The zero value is ready to use: a server on
+// 127.0.0.1 whose every path accepts the handshake, records what it
+// receives and sends nothing.
+type Options struct {
+	// IPv6 makes the server listen on [::1] instead of 127.0.0.1.
+	// Default: false.
+	IPv6 bool
+
+	// Routes maps a request path (URL.Path, exact match) to its behaviour.
+	// Default: none, so every path gets Default.
+	Routes map[string]Behavior
+
+	// Default is the behaviour of paths not in Routes. Default: the zero
+	// Behavior, which accepts, records and stays silent.
+	Default Behavior
+
+	// ByConnection maps a connection ordinal (1, 2, 3… in handshake order)
+	// to the behaviour that connection runs instead of its route's, e.g.
+	// to make only the second connection stream. The ordinal is known only
+	// once the handshake is accepted, so the route's Check still decides
+	// the handshake and the Check of a behaviour here is not used.
+	// Default: none.
+	ByConnection map[int]Behavior
+
+	// Script lists faults the server injects by itself, by connection
+	// ordinal, message count or time; see Rule. Default: none.
+	Script []Rule
+
+	// Subprotocols the server accepts, most preferred first. Default: none.
+	Subprotocols []string
+
+	// ReadLimit is the largest message the server reads; a larger one fails
+	// the connection with 1009. Default (0): transport.DefaultReadLimit.
+	ReadLimit int64
+
+	// CloseTimeout bounds the closing handshake of a CloseWith fault: how
+	// long the server waits for the client's close frame. Default (0):
+	// transport.DefaultCloseTimeout.
+	CloseTimeout time.Duration
+
+	// Logger receives a debug record for each handshake, connection end and
+	// fault. Header values are never logged. Default: nil, silent.
+	Logger *slog.Logger
+}
