@@ -1,0 +1,255 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sturdyws/sturdy/heartbeat"
+	"github.com/sturdyws/sturdy/queue"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// Client is a WebSocket session that survives network failure: it
+// reconnects with backoff, detects dead peers with a heartbeat, and sends
+// what the program queued with Send, in order, across reconnects.
+//
+// All methods are safe for concurrent use. Read is meant for one reader
+// goroutine at a time, though several are safe (each message goes to one).
+type Client struct {
+	opts  Options
+	q     queue.Queue
+	disp  *dispatcher
+	stats stats
+
+	ctx    context.Context // the session; cancelled by Close or Start's ctx
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed when the supervisor has exited
+
+	state   atomic.Int32
+	healthy atomic.Bool // MarkHealthy was called on the current connection
+	mon     atomic.Pointer[heartbeat.Monitor]
+	inbound chan Inbound
+
+	mu       sync.Mutex
+	endErr   error         // why the session ended; set before done closes
+	stateCh  chan struct{} // closed and replaced on every state change
+	closeErr error         // what Close returns
+}
+
+// Message is an outbound message for SendMessage.
+type Message struct {
+	Type    transport.MessageType
+	Payload []byte
+	// MaxAge overrides Options.MaxAge for this message; zero keeps it.
+	MaxAge time.Duration
+}
+
+// Inbound is a received message.
+type Inbound struct {
+	Type    transport.MessageType
+	Payload []byte
+	// Conn is the ordinal of the connection it arrived on (1 for the
+	// session's first), so an application can tell where a reconnect fell
+	// in its stream and look for a gap.
+	Conn uint64
+}
+
+// Start validates opts and starts the session in the background; it does
+// not wait for the first connection (see WaitConnected). Cancelling ctx
+// ends the session like Close.
+func Start(ctx context.Context, opts Options) (*Client, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		opts:    o,
+		done:    make(chan struct{}),
+		inbound: make(chan Inbound, o.InboundBuffer),
+		stateCh: make(chan struct{}),
+	}
+	c.disp = newDispatcher()
+	c.q = o.Queue
+	if c.q == nil {
+		qo := o.QueueOptions
+		qo.OnDrop = c.queueDropped
+		c.q = queue.NewMemory(qo)
+	}
+	c.ctx, c.cancel = context.WithCancelCause(ctx)
+	go c.supervise()
+	return c, nil
+}
+
+// Send queues payload as a message of type typ and returns its sequence
+// number, the order in which it will reach the server. It returns as soon
+// as the message is queued, connected or not; when the queue is full it
+// follows the queue's overflow policy (ctx bounds a Block wait). payload is
+// copied. A text payload must be valid UTF-8.
+func (c *Client) Send(ctx context.Context, typ transport.MessageType, payload []byte) (uint64, error) {
+	return c.SendMessage(ctx, Message{Type: typ, Payload: payload})
+}
+
+// SendMessage is Send with per-message options.
+func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
+	if err := c.ended(); err != nil {
+		return 0, err
+	}
+	if m.Type != transport.MessageText && m.Type != transport.MessageBinary {
+		return 0, errors.New("client: message type must be text or binary")
+	}
+	if m.Type == transport.MessageText && !utf8.Valid(m.Payload) {
+		return 0, transport.ErrInvalidUTF8
+	}
+	maxAge := m.MaxAge
+	if maxAge == 0 {
+		maxAge = c.opts.MaxAge
+	}
+	seq, err := c.q.Push(ctx, queue.Message{Type: queue.MessageType(m.Type), Payload: m.Payload, MaxAge: maxAge})
+	if err != nil {
+		if errors.Is(err, queue.ErrClosed) {
+			if e := c.ended(); e != nil {
+				return 0, e
+			}
+		}
+		return 0, err
+	}
+	c.stats.queued.Add(1)
+	return seq, nil
+}
+
+// Read returns the next received message, waiting across reconnects.
+// After the session ends it returns what was already received, then the
+// session's end error (matching ErrClosed or ErrFailed).
+func (c *Client) Read(ctx context.Context) (Inbound, error) {
+	select {
+	case m := <-c.inbound:
+		return m, nil
+	default:
+	}
+	select {
+	case m := <-c.inbound:
+		return m, nil
+	case <-ctx.Done():
+		return Inbound{}, ctx.Err()
+	case <-c.done:
+		select {
+		case m := <-c.inbound:
+			return m, nil
+		default:
+			return Inbound{}, c.ended()
+		}
+	}
+}
+
+// Ack acknowledges the message with sequence number seq (AtLeastOnce): it
+// leaves the queue and will not be replayed.
+func (c *Client) Ack(seq uint64) error { return c.q.Ack(seq) }
+
+// AckThrough acknowledges every message up to and including seq.
+func (c *Client) AckThrough(seq uint64) error { return c.q.AckThrough(seq) }
+
+// MarkHealthy tells the Client that the current connection is good (for
+// example, the server accepted a subscription), so the backoff is reset
+// when it ends without waiting for Options.StablePeriod.
+func (c *Client) MarkHealthy() { c.healthy.Store(true) }
+
+// State returns the current state.
+func (c *Client) State() State { return State(c.state.Load()) }
+
+// WaitConnected waits until the session is Connected, and returns nil, or
+// until it ends (returning its end error) or ctx is done.
+func (c *Client) WaitConnected(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		ch := c.stateCh
+		c.mu.Unlock()
+		switch s := c.State(); {
+		case s == Connected:
+			return nil
+		case s.Final():
+			return c.ended()
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Close ends the session: it closes the connection with 1000, stops every
+// goroutine the Client started and returns once they are gone and every
+// callback has run. Messages still queued are reported to OnDeadLetter
+// with ReasonClosed (a durable queue keeps them instead); with no
+// OnDeadLetter set, Close returns ErrUndelivered when there were any. Call
+// Flush first to wait for the queue to empty. Close must not be called
+// from a callback (it waits for callbacks to finish); use go c.Close().
+// Idempotent.
+func (c *Client) Close() error {
+	c.cancel(ErrClosed)
+	<-c.done
+	c.disp.stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeErr
+}
+
+// Flush waits until every message queued so far has left the queue:
+// written (AtMostOnce) or acknowledged (AtLeastOnce), or dropped. It polls
+// the queue depth, so it is for shutdown paths, not hot loops.
+func (c *Client) Flush(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if n, _ := c.q.Len(); n == 0 {
+			return nil
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+			return c.ended()
+		}
+	}
+}
+
+// ended returns the session's end error, or nil while it runs.
+func (c *Client) ended() error {
+	select {
+	case <-c.done:
+	default:
+		if c.ctx.Err() == nil {
+			return nil
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endErr != nil {
+		return c.endErr
+	}
+	return ErrClosed
+}
+
+// queueDropped receives the memory queue's drop reports.
+func (c *Client) queueDropped(e queue.Entry, r queue.DropReason) {
+	c.deadLetter(deadLetter(e, fromQueueReason(r), nil))
+}
+
+// deadLetter counts a dead letter and hands it to OnDeadLetter.
+func (c *Client) deadLetter(d DeadLetter) {
+	switch d.Reason {
+	case ReasonExpired:
+		c.stats.expired.Add(1)
+	default:
+		c.stats.dropped.Add(1)
+	}
+	c.opts.Logger.Warn("message not delivered", "seq", d.Seq, "reason", d.Reason.String())
+	if f := c.opts.OnDeadLetter; f != nil {
+		c.disp.schedule(func() { f(d) })
+	}
+}

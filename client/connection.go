@@ -1,0 +1,201 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sturdyws/sturdy/heartbeat"
+	"github.com/sturdyws/sturdy/queue"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// serve runs one connection until it ends and returns why. The calling
+// (supervisor) goroutine is the queue's writer; a reader goroutine feeds
+// Read, and the heartbeat monitor watches liveness. Every goroutine started
+// here has stopped when serve returns.
+func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
+	ctx, cancel := context.WithCancelCause(c.ctx)
+	defer cancel(nil)
+	// Whatever ends the connection first (reader error, dead peer, write
+	// failure) cancels ctx; dropping the socket then unblocks the rest.
+	// On Close the supervisor closes with 1000 below instead.
+	stopDrop := context.AfterFunc(ctx, func() {
+		if c.ctx.Err() == nil {
+			_ = conn.CloseNow()
+		}
+	})
+	defer stopDrop()
+
+	var wg sync.WaitGroup
+	mon, err := c.startHeartbeat(conn)
+	if err != nil {
+		_ = conn.CloseNow()
+		return err
+	}
+	if mon != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-mon.Done():
+				if err := mon.Err(); err != nil {
+					// A dead peer is dropped locally as an abnormal closure.
+					cancel(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
+				}
+			case <-ctx.Done():
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		cancel(c.readLoop(ctx, conn, ordinal, mon))
+	}()
+
+	// Stable-period timer: a connection that stays up this long resets the
+	// backoff when it ends.
+	stable := time.AfterFunc(c.opts.StablePeriod, func() { c.healthy.Store(true) })
+	defer stable.Stop()
+
+	c.q.Rewind()
+	if err := c.writeLoop(ctx, conn); err != nil {
+		cancel(err)
+	}
+	cause := context.Cause(ctx)
+	if c.ctx.Err() != nil {
+		_ = conn.Close(transport.StatusNormalClosure, "")
+	}
+	if mon != nil {
+		mon.Stop()
+		c.mon.Store(nil)
+	}
+	_ = conn.CloseNow()
+	wg.Wait()
+	return cause
+}
+
+// startHeartbeat starts the liveness monitor for conn, unless disabled.
+func (c *Client) startHeartbeat(conn *transport.Conn) (*heartbeat.Monitor, error) {
+	if c.opts.DisableHeartbeat {
+		return nil, nil
+	}
+	mon, err := heartbeat.Start(heartbeatConn{conn}, c.opts.Heartbeat)
+	if err != nil {
+		return nil, err
+	}
+	c.mon.Store(mon)
+	return mon, nil
+}
+
+// heartbeatConn lets the monitor send application-level heartbeats straight
+// to the connection: they must not wait behind queued data or be replayed.
+type heartbeatConn struct{ *transport.Conn }
+
+func (h heartbeatConn) SendHeartbeat(ctx context.Context, payload []byte, binary bool) error {
+	typ := transport.MessageText
+	if binary {
+		typ = transport.MessageBinary
+	}
+	return h.Write(ctx, typ, payload)
+}
+
+// readLoop reads until the connection fails, feeding Read.
+func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uint64, mon *heartbeat.Monitor) error {
+	var buf []byte
+	for {
+		typ, p, err := conn.ReadInto(context.Background(), buf)
+		if err != nil {
+			return err
+		}
+		buf = p
+		if mon != nil {
+			mon.FrameReceived()
+			if mon.MessageReceived(p) {
+				continue
+			}
+		}
+		if ext := c.opts.AckExtractor; ext != nil {
+			if seq, ok := ext(typ, p); ok {
+				_ = c.q.AckThrough(seq)
+				continue
+			}
+		}
+		m := Inbound{Type: typ, Payload: append([]byte(nil), p...), Conn: ordinal}
+		select {
+		case c.inbound <- m:
+			c.stats.received.Add(1)
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// writeLoop drains the queue into conn until ctx ends or a write fails.
+// When several messages are waiting it writes them with one flush, so
+// throughput under load is bounded by the network, not by a system call per
+// message.
+func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn) error {
+	batch := make([]queue.Entry, 0, c.opts.MaxBatch)
+	bg := context.Background() // writes are bounded by WriteTimeout and unblocked by CloseNow
+	for {
+		e, err := c.q.Next(ctx)
+		if err != nil {
+			if errors.Is(err, queue.ErrClosed) || ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		batch = batch[:0]
+		var werr error
+		for {
+			if e.Expired(time.Now()) {
+				c.deadLetter(deadLetter(e, ReasonExpired, nil))
+				_ = c.q.Ack(e.Seq)
+			} else {
+				batch = append(batch, e)
+				if werr = conn.WriteBuffered(bg, transport.MessageType(e.Type), e.Payload); werr != nil {
+					if errors.Is(werr, transport.ErrClosed) {
+						// The connection was gone before this frame: none of
+						// it was written, so it is replayed, not unconfirmed.
+						batch = batch[:len(batch)-1]
+					}
+					break
+				}
+			}
+			if len(batch) >= c.opts.MaxBatch {
+				break
+			}
+			var ok bool
+			if e, ok = c.q.TryNext(); !ok {
+				break
+			}
+		}
+		if werr == nil {
+			werr = conn.Flush(bg)
+		}
+		c.written(batch, werr)
+		if werr != nil {
+			return werr
+		}
+	}
+}
+
+// written settles a batch after its flush. AtMostOnce removes every entry
+// that was handed to the connection, reporting them as unconfirmed when the
+// write failed; AtLeastOnce keeps them for the acknowledgement or replay.
+func (c *Client) written(batch []queue.Entry, err error) {
+	if err == nil {
+		c.stats.sent.Add(uint64(len(batch)))
+	}
+	if c.opts.Delivery != AtMostOnce {
+		return
+	}
+	for _, e := range batch {
+		if err != nil {
+			c.deadLetter(deadLetter(e, ReasonUnconfirmed, err))
+		}
+		_ = c.q.Ack(e.Seq)
+	}
+}

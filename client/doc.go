@@ -1,0 +1,38 @@
+// Package client is sturdy's supervisor: a WebSocket session that notices
+// when its connection is dead, comes back with exponential backoff, and
+// delivers what the program sent, in order.
+//
+// Start begins a session; Send queues messages (they wait in the queue
+// while disconnected and are written, coalesced, by a single writer while
+// connected); Read returns received messages across reconnects; Close ends
+// the session and returns once every goroutine it started is gone.
+//
+// # Ordering and delivery
+//
+// Messages reach the server in the order Send accepted them, across any
+// number of reconnects. After each reconnect, OnConnect runs first (what it
+// writes goes out before anything queued), then the queue is replayed,
+// then new sends follow. With AtMostOnce a message leaves the queue once it
+// is written and is never sent twice; with AtLeastOnce it stays until
+// acknowledged and everything unacknowledged is replayed after a reconnect,
+// so duplicates are possible only at reconnect boundaries. Messages that
+// outlive their MaxAge are never sent. Nothing leaves the queue silently:
+// every message that is not delivered reaches OnDeadLetter with its reason.
+//
+// # Reconnect policy
+//
+// DefaultShouldReconnect says which failures are retried; Options can
+// replace it. 401 and 403 handshakes get one immediate retry with a fresh
+// Endpoint call. Retry-After on 429 and 503 is honoured. The backoff is
+// reset only after a connection stays up for StablePeriod (or MarkHealthy),
+// so a server that accepts and drops at once causes no hot loop, and the
+// jitter spreads out the clients of a restarted server.
+//
+// # Goroutines and callbacks
+//
+// A Client runs a supervisor goroutine (which is also the writer) and, while
+// connected, a reader, a heartbeat monitor and its watcher. User callbacks
+// run one at a time, in order, on a dispatcher goroutine, never under a
+// library lock, so a slow callback cannot stall the connection. Close stops
+// them all and waits.
+package client

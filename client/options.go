@@ -1,0 +1,202 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/sturdyws/sturdy/heartbeat"
+	"github.com/sturdyws/sturdy/queue"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// Delivery is the delivery guarantee for sent messages.
+type Delivery int
+
+const (
+	// AtMostOnce removes a message from the queue once it has been written
+	// to a connection: it is never sent twice, and a message written to a
+	// connection that then failed is reported to OnDeadLetter as
+	// ReasonUnconfirmed, since it may not have arrived.
+	AtMostOnce Delivery = iota
+	// AtLeastOnce keeps a message until the application acknowledges it
+	// (Client.Ack, Client.AckThrough or Options.AckExtractor) and replays
+	// every unacknowledged message after a reconnect: nothing is lost, and
+	// duplicates happen only at reconnect boundaries.
+	AtLeastOnce
+)
+
+// String returns the mode's name.
+func (d Delivery) String() string {
+	if d == AtLeastOnce {
+		return "AtLeastOnce"
+	}
+	return "AtMostOnce"
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultStablePeriod     = 10 * time.Second
+	DefaultWriteTimeout     = 10 * time.Second
+	DefaultOnConnectTimeout = 30 * time.Second
+	DefaultInboundBuffer    = 1024
+	DefaultMaxBatch         = 256
+)
+
+// Options configure a Client. The zero value of every field is usable; URL
+// or Endpoint must be set.
+type Options struct {
+	// URL is the ws:// or wss:// address to connect to. Endpoint, when
+	// set, is used instead.
+	URL string
+
+	// Endpoint, when set, is called before every dial for the URL and extra
+	// headers, so signed or expiring tokens are fresh on each reconnect. An
+	// error from it counts as a failed attempt.
+	Endpoint func(ctx context.Context) (url string, header http.Header, err error)
+
+	// Dial configures the transport: headers, subprotocols, TLS, proxy,
+	// buffer sizes, read limit. Its OnPong is still called. Its
+	// WriteTimeout, when zero, is set to DefaultWriteTimeout: a write that
+	// stalls that long (peer not reading, TCP window full) drops the
+	// connection as 1006. A negative WriteTimeout turns that off.
+	Dial transport.DialOptions
+
+	// Delivery is the delivery guarantee. Default AtMostOnce.
+	Delivery Delivery
+
+	// AckExtractor, for AtLeastOnce, recognises the server's
+	// acknowledgements among inbound messages: it returns the sequence
+	// number acknowledged and true, and every message up to and including
+	// that number leaves the queue. Acknowledgement messages are consumed,
+	// not delivered to Read. It runs on the reading goroutine and must not
+	// keep payload.
+	AckExtractor func(typ transport.MessageType, payload []byte) (seq uint64, ok bool)
+
+	// Queue is the outbound queue. nil means a queue.Memory built from
+	// QueueOptions. The Client owns whatever is given and closes it.
+	Queue queue.Queue
+
+	// QueueOptions configure the default memory queue (bounds and overflow
+	// policy). Their OnDrop is replaced by the Client's dead-letter
+	// reporting.
+	QueueOptions queue.Options
+
+	// MaxAge is the default maximum age of a sent message; a message that
+	// waited longer is never sent and is reported as expired. Zero means
+	// no limit.
+	MaxAge time.Duration
+
+	// OnConnect runs after every successful handshake, before the queue is
+	// replayed: what it writes to conn (authentication, subscriptions) goes
+	// out before any queued message. It may also read replies from conn.
+	// Returning an error drops the connection, which is retried. Its
+	// context ends with the connection or after DefaultOnConnectTimeout.
+	OnConnect func(ctx context.Context, conn *transport.Conn) error
+
+	// OnStateChange is told of every state transition, once, in order.
+	OnStateChange func(StateChange)
+
+	// OnDeadLetter is told of every message that left the queue without
+	// being delivered: expired, dropped by the overflow policy, written to
+	// a connection that failed (AtMostOnce), or still queued at Close.
+	OnDeadLetter func(DeadLetter)
+
+	// Heartbeat configures the liveness monitor (ping interval, timeout,
+	// application-level strategy). The zero value pings every 15 s and
+	// drops the connection when a pong is 10 s late.
+	Heartbeat heartbeat.Options
+
+	// DisableHeartbeat turns the liveness monitor off.
+	DisableHeartbeat bool
+
+	// Backoff spaces out reconnect attempts. nil means an
+	// ExponentialBackOff (0.5 s doubling-ish to 30 s, jitter ±50 %, never
+	// giving up). It is reset only when a connection stays up for
+	// StablePeriod, or the program calls MarkHealthy.
+	Backoff backoff.BackOff
+
+	// StablePeriod is how long a connection must stay up before the
+	// backoff is reset. Default DefaultStablePeriod.
+	StablePeriod time.Duration
+
+	// ShouldReconnect decides, from the cause, whether to try again. nil
+	// means DefaultShouldReconnect.
+	ShouldReconnect func(cause error) bool
+
+	// ReconnectOnNormalClosure reconnects after a close with 1000 (or no
+	// code) from the server, which otherwise ends the session as Failed.
+	ReconnectOnNormalClosure bool
+
+	// FailFirstAttempt makes a failed first connection attempt final, for
+	// programs that would rather report a bad URL than keep trying.
+	FailFirstAttempt bool
+
+	// InboundBuffer is how many received messages wait for Read before the
+	// reader stops reading from the network. Default DefaultInboundBuffer.
+	InboundBuffer int
+
+	// MaxBatch bounds how many queued messages one flush writes.
+	// Default DefaultMaxBatch.
+	MaxBatch int
+
+	// Logger receives the Client's logs. nil means silent.
+	Logger *slog.Logger
+}
+
+var errNoURL = errors.New("client: Options.URL or Options.Endpoint must be set")
+
+// withDefaults validates o and fills in its zero fields.
+func (o Options) withDefaults() (Options, error) {
+	if o.URL == "" && o.Endpoint == nil {
+		return o, errNoURL
+	}
+	if !o.DisableHeartbeat {
+		if err := o.Heartbeat.Validate(); err != nil {
+			return o, err
+		}
+	}
+	if o.Dial.WriteTimeout == 0 {
+		o.Dial.WriteTimeout = DefaultWriteTimeout
+	} else if o.Dial.WriteTimeout < 0 {
+		o.Dial.WriteTimeout = 0
+	}
+	if o.Backoff == nil {
+		b := backoff.NewExponentialBackOff()
+		b.InitialInterval = 500 * time.Millisecond
+		b.RandomizationFactor = 0.5
+		b.Multiplier = 2
+		b.MaxInterval = 30 * time.Second
+		b.MaxElapsedTime = 0
+		b.Reset()
+		o.Backoff = b
+	}
+	if o.StablePeriod <= 0 {
+		o.StablePeriod = DefaultStablePeriod
+	}
+	if o.ShouldReconnect == nil {
+		o.ShouldReconnect = DefaultShouldReconnect
+	}
+	if o.InboundBuffer <= 0 {
+		o.InboundBuffer = DefaultInboundBuffer
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(discardHandler{})
+	}
+	return o, nil
+}
+
+// discardHandler is a silent slog.Handler.
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }
