@@ -32,6 +32,7 @@ type Client struct {
 	state   atomic.Int32
 	healthy atomic.Bool // MarkHealthy was called on the current connection
 	mon     atomic.Pointer[heartbeat.Monitor]
+	confirm atomic.Pointer[confirmer] // AtMostOnce: the live connection's
 	inbound chan Inbound
 
 	mu       sync.Mutex
@@ -199,8 +200,9 @@ func (c *Client) Close() error {
 }
 
 // Flush waits until every message queued so far has left the queue:
-// written (AtMostOnce) or acknowledged (AtLeastOnce), or dropped. It polls
-// the queue depth, so it is for shutdown paths, not hot loops.
+// confirmed read by the server (AtMostOnce), acknowledged (AtLeastOnce), or
+// reported to OnDeadLetter. It polls the queue depth, so it is for shutdown
+// paths, not hot loops.
 func (c *Client) Flush(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()

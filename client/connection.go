@@ -59,13 +59,24 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	stable := time.AfterFunc(c.opts.StablePeriod, func() { c.healthy.Store(true) })
 	defer stable.Stop()
 
+	var cf *confirmer
+	if c.opts.Delivery == AtMostOnce {
+		cf = newConfirmer()
+		c.confirm.Store(cf)
+		defer c.confirm.Store(nil)
+	}
 	c.q.Rewind()
-	if err := c.writeLoop(ctx, conn); err != nil {
+	if err := c.writeLoop(ctx, conn, cf); err != nil {
 		cancel(err)
 	}
 	cause := context.Cause(ctx)
 	if c.ctx.Err() != nil {
-		_ = conn.Close(transport.StatusNormalClosure, "")
+		// A completed closing handshake proves the server read every frame
+		// before its close frame.
+		if conn.Close(transport.StatusNormalClosure, "") == nil && cf != nil {
+			_ = c.q.AckThrough(cf.written)
+			cf.confirmed = cf.written
+		}
 	}
 	if mon != nil {
 		mon.Stop()
@@ -73,6 +84,9 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	}
 	_ = conn.CloseNow()
 	wg.Wait()
+	if cf != nil {
+		c.reportUnconfirmed(cf, cause)
+	}
 	return cause
 }
 
@@ -136,16 +150,24 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 // When several messages are waiting it writes them with one flush, so
 // throughput under load is bounded by the network, not by a system call per
 // message.
-func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn) error {
+func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confirmer) error {
 	batch := make([]queue.Entry, 0, c.opts.MaxBatch)
 	bg := context.Background() // writes are bounded by WriteTimeout and unblocked by CloseNow
 	for {
-		e, err := c.q.Next(ctx)
-		if err != nil {
-			if errors.Is(err, queue.ErrClosed) || ctx.Err() != nil {
-				return nil
+		e, ok := c.q.TryNext()
+		if !ok {
+			if cf != nil {
+				if err := cf.settle(ctx, conn); err != nil {
+					return err
+				}
 			}
-			return err
+			var err error
+			if e, err = c.q.Next(ctx); err != nil {
+				if errors.Is(err, queue.ErrClosed) || ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
 		}
 		batch = batch[:0]
 		var werr error
@@ -172,30 +194,23 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn) error {
 				break
 			}
 		}
-		if werr == nil {
-			werr = conn.Flush(bg)
+		if cf != nil && len(batch) > 0 {
+			// Bytes of every frame handed over may have left, even when the
+			// write failed: the whole batch now awaits confirmation.
+			cf.written = batch[len(batch)-1].Seq
 		}
-		c.written(batch, werr)
+		if werr == nil {
+			if cf != nil {
+				werr = cf.flush(bg, conn)
+			} else {
+				werr = conn.Flush(bg)
+			}
+		}
+		if werr == nil {
+			c.stats.sent.Add(uint64(len(batch)))
+		}
 		if werr != nil {
 			return werr
 		}
-	}
-}
-
-// written settles a batch after its flush. AtMostOnce removes every entry
-// that was handed to the connection, reporting them as unconfirmed when the
-// write failed; AtLeastOnce keeps them for the acknowledgement or replay.
-func (c *Client) written(batch []queue.Entry, err error) {
-	if err == nil {
-		c.stats.sent.Add(uint64(len(batch)))
-	}
-	if c.opts.Delivery != AtMostOnce {
-		return
-	}
-	for _, e := range batch {
-		if err != nil {
-			c.deadLetter(deadLetter(e, ReasonUnconfirmed, err))
-		}
-		_ = c.q.Ack(e.Seq)
 	}
 }

@@ -18,7 +18,8 @@ const (
 	// (DropOldest or DropNewest).
 	ReasonOverflow
 	// ReasonUnconfirmed: AtMostOnce wrote the message to a connection that
-	// then failed; it may or may not have arrived, and is not resent.
+	// failed before the server confirmed reading it; it may or may not have
+	// arrived, and is not resent.
 	ReasonUnconfirmed
 	// ReasonClosed: the message was still queued when the Client closed.
 	ReasonClosed

@@ -18,10 +18,13 @@ import (
 type Delivery int
 
 const (
-	// AtMostOnce removes a message from the queue once it has been written
-	// to a connection: it is never sent twice, and a message written to a
-	// connection that then failed is reported to OnDeadLetter as
-	// ReasonUnconfirmed, since it may not have arrived.
+	// AtMostOnce never sends a message twice. A message leaves the queue
+	// once the server is known to have read it: a ping written after it
+	// came back as a pong, or the closing handshake completed. A message
+	// written to a connection that failed before that proof arrived is not
+	// resent; it is reported to OnDeadLetter as ReasonUnconfirmed, since it
+	// may or may not have arrived. So every message is either delivered or
+	// reported.
 	AtMostOnce Delivery = iota
 	// AtLeastOnce keeps a message until the application acknowledges it
 	// (Client.Ack, Client.AckThrough or Options.AckExtractor) and replays

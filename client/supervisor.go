@@ -122,6 +122,7 @@ func (c *Client) connect() (*transport.Conn, error) {
 		if m := c.mon.Load(); m != nil {
 			m.PongReceived(p)
 		}
+		c.pongReceived(p)
 		if userPong != nil {
 			userPong(p)
 		}
@@ -153,6 +154,11 @@ func (c *Client) connect() (*transport.Conn, error) {
 // setState records a transition and reports it.
 func (c *Client) setState(to State, cause error, delay time.Duration, attempt int, ordinal uint64) {
 	from := State(c.state.Swap(int32(to)))
+	if from == to {
+		// Only the first attempt gets here: the session starts in
+		// Connecting, which is not a transition to report.
+		return
+	}
 	c.mu.Lock()
 	close(c.stateCh)
 	c.stateCh = make(chan struct{})

@@ -1,8 +1,10 @@
 package wstest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Sink returns a Behavior that only records what it receives (see
@@ -29,7 +31,14 @@ func Sink(reply func(m Message) []byte) Behavior {
 // delivered (in increasing order); after its first new message, every
 // message must be the next one sent. It returns nil, or an error naming
 // the first message out of place.
+//
+// got is judged connection by connection, in ordinal order, each in the
+// order it was read: the server may still be reading what a client wrote to
+// an old connection while the client's next connection is already
+// delivering, so Received can interleave the two.
 func CheckDelivery(sent [][]byte, got []Message) error {
+	got = slices.Clone(got)
+	slices.SortStableFunc(got, func(a, b Message) int { return cmp.Compare(a.Conn, b.Conn) })
 	index := make(map[string]int, len(sent))
 	for i, p := range sent {
 		if _, dup := index[string(p)]; dup {

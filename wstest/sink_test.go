@@ -104,6 +104,7 @@ func TestCheckDelivery(t *testing.T) {
 		{"reconnect without replay", got("1:a", "1:b", "2:c", "2:d"), ""},
 		{"replay at reconnect", got("1:a", "1:b", "1:c", "2:b", "2:c", "2:d"), ""},
 		{"replay across two reconnects", got("1:a", "2:a", "2:b", "3:b", "3:c", "3:d"), ""},
+		{"old connection still read while the next delivers", got("1:a", "2:c", "1:b", "2:d"), ""},
 		{"lost", got("1:a", "1:b", "2:d"), "lost or reordered"},
 		{"reordered", got("1:a", "1:c", "1:b", "1:d"), "lost or reordered"},
 		{"duplicate mid-connection", got("1:a", "1:b", "1:b", "1:c", "1:d"), "not at a reconnect boundary"},

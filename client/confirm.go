@@ -1,0 +1,111 @@
+package client
+
+import (
+	"context"
+	"encoding/binary"
+
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// confirmTag starts the payload of a delivery-confirmation ping, followed by
+// the big-endian sequence number it confirms. Nine bytes, so it can never be
+// mistaken for the heartbeat's eight-byte ping numbers.
+const confirmTag = 'c'
+
+// confirmer proves AtMostOnce delivery without acknowledgements from the
+// application. A ping written after a batch of messages comes back as a pong
+// only once the server has read every frame before it, so that pong
+// confirms the whole batch: those messages leave the queue. A message whose
+// confirmation never came back when the connection ended is reported as
+// ReasonUnconfirmed (it may or may not have arrived) and never resent.
+//
+// At most one confirmation ping is outstanding, and it rides in the same
+// flush as the batch it follows, so confirming costs no extra system call.
+// Every field but pong belongs to the writer goroutine.
+type confirmer struct {
+	pong      chan struct{} // the reader signals the outstanding ping's pong
+	written   uint64        // the last sequence number handed to the connection
+	pinged    uint64        // the number the outstanding ping confirms; 0 if none
+	confirmed uint64        // everything up to this has been confirmed
+	payload   [9]byte
+}
+
+func newConfirmer() *confirmer { return &confirmer{pong: make(chan struct{}, 1)} }
+
+// flush ends a batch: it sends the batch with a confirmation ping when none
+// is outstanding, or flushes it alone.
+func (cf *confirmer) flush(ctx context.Context, conn *transport.Conn) error {
+	select {
+	case <-cf.pong:
+		cf.confirmed, cf.pinged = cf.pinged, 0
+	default:
+	}
+	if cf.pinged == 0 && cf.written > cf.confirmed {
+		return cf.ping(ctx, conn)
+	}
+	return conn.Flush(ctx)
+}
+
+// settle runs before the writer waits for new messages: if messages were
+// written after the outstanding ping, it waits for that ping's pong and
+// sends another, so nothing stays unconfirmed while the queue is idle.
+func (cf *confirmer) settle(ctx context.Context, conn *transport.Conn) error {
+	if cf.pinged == 0 || cf.written <= cf.pinged {
+		return nil
+	}
+	select {
+	case <-cf.pong:
+		cf.confirmed, cf.pinged = cf.pinged, 0
+	case <-ctx.Done():
+		return nil
+	}
+	return cf.ping(context.Background(), conn)
+}
+
+func (cf *confirmer) ping(ctx context.Context, conn *transport.Conn) error {
+	cf.payload[0] = confirmTag
+	binary.BigEndian.PutUint64(cf.payload[1:], cf.written)
+	cf.pinged = cf.written
+	return conn.Ping(ctx, cf.payload[:])
+}
+
+// confirmedSeq returns the number a confirmation pong confirms.
+func confirmedSeq(pong []byte) (uint64, bool) {
+	if len(pong) != 9 || pong[0] != confirmTag {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(pong[1:]), true
+}
+
+// pongReceived handles a confirmation pong on the reading goroutine.
+func (c *Client) pongReceived(p []byte) {
+	cf := c.confirm.Load()
+	seq, ok := confirmedSeq(p)
+	if cf == nil || !ok {
+		return
+	}
+	_ = c.q.AckThrough(seq)
+	select {
+	case cf.pong <- struct{}{}:
+	default:
+	}
+}
+
+// reportUnconfirmed runs after a connection has ended and its goroutines
+// are gone: every message written to it whose confirmation never came is
+// reported and removed, so it is not resent.
+func (c *Client) reportUnconfirmed(cf *confirmer, cause error) {
+	if cf.written <= cf.confirmed {
+		return
+	}
+	c.q.Rewind()
+	for {
+		e, ok := c.q.TryNext()
+		if !ok || e.Seq > cf.written {
+			break
+		}
+		c.deadLetter(deadLetter(e, ReasonUnconfirmed, cause))
+		_ = c.q.Ack(e.Seq)
+	}
+	c.q.Rewind()
+}

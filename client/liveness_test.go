@@ -1,0 +1,138 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sturdyws/sturdy/client"
+	"github.com/sturdyws/sturdy/heartbeat"
+	"github.com/sturdyws/sturdy/transport"
+	"github.com/sturdyws/sturdy/wstest"
+)
+
+// halfOpenTolerance is how much later than Interval+Timeout a dead peer may
+// be noticed: timer and scheduling latency on a loaded 2-core machine under
+// the race detector. The bound being tested is Interval+Timeout itself.
+const halfOpenTolerance = 500 * time.Millisecond
+
+// TestHalfOpenPeerDetected: a peer that silently stops reading and
+// answering pings is declared dead within the ping interval plus the pong
+// timeout, dropped as 1006 and reconnected.
+func TestHalfOpenPeerDetected(t *testing.T) {
+	ctx := testCtx(t)
+	hb := heartbeat.Options{Interval: 200 * time.Millisecond, Timeout: 300 * time.Millisecond}
+	srv := wstest.Start(t, wstest.Options{})
+	rec := newRecorder()
+	c := start(t, ctx, rec, client.Options{URL: srv.URL(), Backoff: fastBackoff(), Heartbeat: hb})
+	require.NoError(t, c.WaitConnected(ctx))
+	// Prove the heartbeat works while the peer is alive: an RTT is measured.
+	require.Eventually(t, func() bool { return c.Stats().LastRTT > 0 }, 10*time.Second, 10*time.Millisecond)
+
+	require.NoError(t, srv.Stall(1))
+	stalled := time.Now()
+	ch := rec.waitState(t, ctx, client.Reconnecting)
+	took := ch.At.Sub(stalled)
+	t.Logf("half-open peer detected after %v (bound %v + tolerance %v)", took, hb.Interval+hb.Timeout, halfOpenTolerance)
+	assert.LessOrEqual(t, took, hb.Interval+hb.Timeout+halfOpenTolerance)
+	assert.GreaterOrEqual(t, took, hb.Timeout, "declared dead before the pong timeout")
+	assert.Equal(t, transport.StatusAbnormalClosure, transport.CloseStatus(ch.Cause))
+	assert.ErrorIs(t, ch.Cause, heartbeat.ErrDead)
+	require.NoError(t, srv.WaitAccepted(ctx, 2))
+	require.NoError(t, c.WaitConnected(ctx))
+}
+
+// TestWriteStallDetected: a peer that stops reading fills the TCP window;
+// the write that cannot finish within WriteTimeout drops the connection,
+// which is reconnected, and nothing queued is lost.
+func TestWriteStallDetected(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	rec := newRecorder()
+	c := start(t, ctx, rec, client.Options{
+		URL:              srv.URL(),
+		Backoff:          fastBackoff(),
+		DisableHeartbeat: true, // only the write deadline can notice
+		Delivery:         client.AtLeastOnce,
+		Dial:             transport.DialOptions{WriteTimeout: 200 * time.Millisecond},
+		QueueOptions:     queueBytes(512 << 20),
+	})
+	require.NoError(t, c.WaitConnected(ctx))
+	require.NoError(t, srv.Stall(1))
+
+	payload := make([]byte, 256<<10)
+	sendCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	sent := make(chan int, 1)
+	go func() {
+		n := 0
+		for sendCtx.Err() == nil && c.State() == client.Connected && n < 1024 {
+			if _, err := c.Send(sendCtx, transport.MessageBinary, payload); err != nil {
+				break
+			}
+			n++
+		}
+		sent <- n
+	}()
+	ch := rec.waitFirst(t, ctx, client.Reconnecting, client.Failed)
+	stop()
+	n := <-sent
+	require.Equal(t, client.Reconnecting, ch.To)
+	t.Logf("write stalled after %d messages of %d KiB: %v", n, len(payload)>>10, ch.Cause)
+	var ne interface{ Timeout() bool }
+	require.True(t, errors.As(ch.Cause, &ne) && ne.Timeout(), "cause %v is not a write timeout", ch.Cause)
+	require.NoError(t, c.WaitConnected(ctx))
+}
+
+// TestOnConnectRunsFirst: on every connection, what OnConnect writes goes
+// out before the replayed queue, and the queue before new sends.
+func TestOnConnectRunsFirst(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{Script: []wstest.Rule{{Conn: 1, AfterReceived: 3, Do: wstest.Drop()}}})
+	rec := newRecorder()
+	conns := 0
+	c := start(t, ctx, rec, client.Options{
+		URL:     srv.URL(),
+		Backoff: fastBackoff(),
+		OnConnect: func(ctx context.Context, conn *transport.Conn) error {
+			conns++
+			return conn.Write(ctx, transport.MessageText, []byte("subscribe"))
+		},
+	})
+	// Queued before the first connection exists.
+	for _, p := range []string{"a", "b", "c", "d"} {
+		_, err := c.Send(ctx, transport.MessageText, []byte(p))
+		require.NoError(t, err)
+	}
+	require.NoError(t, srv.WaitAccepted(ctx, 2))
+	require.NoError(t, c.WaitConnected(ctx))
+	_, err := c.Send(ctx, transport.MessageText, []byte("e"))
+	require.NoError(t, err)
+	require.NoError(t, srv.WaitFor(ctx, func(s wstest.Snapshot) bool {
+		n := len(s.Messages)
+		return n > 0 && s.Messages[n-1].Conn == 2 && string(s.Messages[n-1].Data) == "e"
+	}))
+	first := payloads(srv.ReceivedOn(1))
+	assert.Equal(t, []string{"subscribe", "a", "b"}, first, "connection 1: OnConnect, then the queue; dropped after 3")
+	second := payloads(srv.ReceivedOn(2))
+	require.NotEmpty(t, second)
+	assert.Equal(t, "subscribe", second[0], "OnConnect runs first on every connection")
+	// At-most-once: "a" and "b" were written, so they are not replayed,
+	// nor are those written when the connection dropped (reported as
+	// unconfirmed); the rest follows in order, then the new send.
+	assert.Subset(t, []string{"c", "d", "e"}, second[1:])
+	assert.IsIncreasing(t, second[1:])
+}
+
+// payloads returns the messages' payloads as strings.
+func payloads(ms []wstest.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = string(m.Data)
+	}
+	return out
+}
