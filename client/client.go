@@ -222,19 +222,13 @@ func (c *Client) Flush(ctx context.Context) error {
 
 // ended returns the session's end error, or nil while it runs.
 func (c *Client) ended() error {
-	select {
-	case <-c.done:
-	default:
-		if c.ctx.Err() == nil {
-			return nil
-		}
-	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.endErr != nil {
-		return c.endErr
+	err := c.endErr
+	c.mu.Unlock()
+	if err == nil && c.ctx.Err() != nil {
+		err = ErrClosed
 	}
-	return ErrClosed
+	return err
 }
 
 // queueDropped receives the memory queue's drop reports.

@@ -173,6 +173,15 @@ func (c *Client) setState(to State, cause error, delay time.Duration, attempt in
 // finish ends the session in a final state: it closes the queue, reports
 // what was left in it, and records the error later calls return.
 func (c *Client) finish(to State, cause error) {
+	// The end error is in place before the queue closes, so a Send racing
+	// with the end gets it rather than the queue's ErrClosed.
+	c.mu.Lock()
+	if to == Closed {
+		c.endErr = ErrClosed
+	} else {
+		c.endErr = &failedError{cause: cause}
+	}
+	c.mu.Unlock()
 	_ = c.q.Close()
 	undelivered := 0
 	if !isDurable(c.q) {
@@ -181,17 +190,11 @@ func (c *Client) finish(to State, cause error) {
 			c.deadLetter(deadLetter(e, ReasonClosed, nil))
 		})
 	}
-	c.mu.Lock()
-	if to == Closed {
-		c.endErr = ErrClosed
-		if undelivered > 0 && c.opts.OnDeadLetter == nil {
-			c.closeErr = ErrUndelivered
-		}
-	} else {
-		c.endErr = &failedError{cause: cause}
-		c.closeErr = nil
+	if to == Closed && undelivered > 0 && c.opts.OnDeadLetter == nil {
+		c.mu.Lock()
+		c.closeErr = ErrUndelivered
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	c.setState(to, cause, 0, 0, 0)
 }
 
