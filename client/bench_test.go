@@ -1,0 +1,113 @@
+package client_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sturdyws/sturdy/client"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// countingSink is a WebSocket server that reads and discards messages,
+// telling the benchmark when it has read the number it waits for. It is
+// the same for both sides of the comparison, so the ratio measures the
+// sending side.
+type countingSink struct {
+	srv     *httptest.Server
+	count   atomic.Int64
+	target  atomic.Int64
+	reached chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newCountingSink(b *testing.B) *countingSink {
+	s := &countingSink{reached: make(chan struct{}, 1)}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := transport.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		s.wg.Add(1)
+		defer s.wg.Done()
+		buf := make([]byte, 0, 1024)
+		for {
+			_, p, err := conn.ReadInto(context.Background(), buf)
+			if err != nil {
+				_ = conn.CloseNow()
+				return
+			}
+			buf = p
+			if s.count.Add(1) == s.target.Load() {
+				s.reached <- struct{}{}
+			}
+		}
+	}))
+	b.Cleanup(func() {
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *countingSink) url() string { return "ws" + strings.TrimPrefix(s.srv.URL, "http") }
+
+// expect makes the sink signal once it has read n more messages.
+func (s *countingSink) expect(n int) { s.target.Store(s.count.Load() + int64(n)) }
+
+// BenchmarkSend64 compares sending 64-byte messages through the Client,
+// whose writer coalesces whatever is queued into one flush, with writing
+// the same messages one by one through a transport.Conn (a system call
+// each), as a program on a plain WebSocket library does. Each op is one
+// message, timed until the server has read the last one.
+func BenchmarkSend64(b *testing.B) {
+	payload := make([]byte, 64)
+	b.Run("Client", func(b *testing.B) {
+		sink := newCountingSink(b)
+		ctx := context.Background()
+		c, err := client.Start(ctx, client.Options{URL: sink.url(), DisableHeartbeat: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.WaitConnected(ctx); err != nil {
+			b.Fatal(err)
+		}
+		sink.expect(b.N)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.Send(ctx, transport.MessageBinary, payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-sink.reached
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	})
+	b.Run("ConnWrite", func(b *testing.B) {
+		sink := newCountingSink(b)
+		ctx := context.Background()
+		conn, _, err := transport.Dial(ctx, sink.url(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.CloseNow()
+		sink.expect(b.N)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := conn.Write(ctx, transport.MessageBinary, payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-sink.reached
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	})
+}
