@@ -29,24 +29,13 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	defer stopDrop()
 
 	var wg sync.WaitGroup
-	mon, err := c.startHeartbeat(conn)
+	mon, err := c.startHeartbeat(conn, func(err error) {
+		// A dead peer is dropped locally as an abnormal closure.
+		cancel(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
+	})
 	if err != nil {
 		_ = conn.CloseNow()
 		return err
-	}
-	if mon != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case <-mon.Done():
-				if err := mon.Err(); err != nil {
-					// A dead peer is dropped locally as an abnormal closure.
-					cancel(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
-				}
-			case <-ctx.Done():
-			}
-		}()
 	}
 	wg.Add(1)
 	go func() {
@@ -90,12 +79,21 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	return cause
 }
 
-// startHeartbeat starts the liveness monitor for conn, unless disabled.
-func (c *Client) startHeartbeat(conn *transport.Conn) (*heartbeat.Monitor, error) {
+// startHeartbeat starts the liveness monitor for conn, unless disabled;
+// dead is called on the monitor's goroutine when it finds the peer dead.
+func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartbeat.Monitor, error) {
 	if c.opts.DisableHeartbeat {
 		return nil, nil
 	}
-	mon, err := heartbeat.Start(heartbeatConn{conn}, c.opts.Heartbeat)
+	opts := c.opts.Heartbeat
+	userDead := opts.OnDead
+	opts.OnDead = func(err error) {
+		dead(err)
+		if userDead != nil {
+			userDead(err)
+		}
+	}
+	mon, err := heartbeat.Start(heartbeatConn{conn}, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -103,3 +103,22 @@ func TestStop(t *testing.T) {
 		assert.NoError(t, h.m.Err())
 	})
 }
+
+func TestOnDead(t *testing.T) {
+	t.Run("called once with the cause", func(t *testing.T) {
+		var got []error
+		h := newHarness(t, Options{OnDead: func(err error) { got = append(got, err) }}, &fakePeer{})
+		h.advanceTo(25 * s)
+		err := h.requireDead() // Done is closed: got is safe to read
+		require.Len(t, got, 1)
+		assert.Same(t, err, got[0])
+		assert.ErrorIs(t, got[0], ErrDead)
+	})
+	t.Run("not after Stop", func(t *testing.T) {
+		called := false
+		h := newHarness(t, Options{OnDead: func(error) { called = true }}, &fakePeer{})
+		h.advanceTo(10 * s)
+		h.m.Stop()
+		assert.False(t, called)
+	})
+}

@@ -107,6 +107,9 @@ func (m *Monitor) ping(p *probe, now time.Time) error {
 func (m *Monitor) finish(err error) {
 	if m.ctx.Err() == nil {
 		m.err = err
+		if f := m.opts.OnDead; f != nil {
+			f(err)
+		}
 	}
 }
 

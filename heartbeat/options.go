@@ -84,6 +84,13 @@ type Options struct {
 	// want application messages.
 	Strategy Strategy
 
+	// OnDead, when set, is called once on the monitor's goroutine when the
+	// monitor ends on its own (dead peer or failed ping), with the error Err
+	// will return, before Done is closed. It is not called after Stop. It
+	// lets the owner react without a goroutine of its own waiting on Done;
+	// it must not block or call Stop.
+	OnDead func(error)
+
 	// Clock is the source of time. nil means the system clock.
 	Clock Clock
 }
