@@ -1,0 +1,148 @@
+package client_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sturdyws/sturdy/client"
+	"github.com/sturdyws/sturdy/queue"
+	"github.com/sturdyws/sturdy/transport"
+	"github.com/sturdyws/sturdy/wstest"
+)
+
+// deadLetters collects what a Client reports through OnDeadLetter.
+type deadLetters struct {
+	mu  sync.Mutex
+	got []client.DeadLetter
+}
+
+func (d *deadLetters) add(l client.DeadLetter) { d.mu.Lock(); d.got = append(d.got, l); d.mu.Unlock() }
+
+func (d *deadLetters) list() []client.DeadLetter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]client.DeadLetter(nil), d.got...)
+}
+
+// fakeNow is a clock the test moves by hand.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeNow) now() time.Time      { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeNow) add(d time.Duration) { f.mu.Lock(); f.t = f.t.Add(d); f.mu.Unlock() }
+
+// TestExpiredMessageNeverSent: a message that outlived its max age while
+// the client could not connect is reported as expired and never written;
+// the messages around it still go, in order.
+func TestExpiredMessageNeverSent(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	srv.StallHandshakes()
+	clock := &fakeNow{t: time.Now()}
+	dl := &deadLetters{}
+	c := start(t, ctx, nil, client.Options{
+		URL: srv.URL(), Backoff: fastBackoff(), OnDeadLetter: dl.add,
+		QueueOptions: queue.Options{Now: clock.now},
+	})
+	_, err := c.Send(ctx, transport.MessageText, []byte("before"))
+	require.NoError(t, err)
+	seq, err := c.SendMessage(ctx, client.Message{Type: transport.MessageText, Payload: []byte("order"), MaxAge: time.Second})
+	require.NoError(t, err)
+	_, err = c.Send(ctx, transport.MessageText, []byte("after"))
+	require.NoError(t, err)
+	clock.add(2 * time.Second) // the order is stale before any connection exists
+	srv.ReleaseHandshakes()
+	require.NoError(t, c.Flush(ctx))
+	require.NoError(t, srv.WaitReceived(ctx, 2))
+	require.NoError(t, c.Close())
+
+	assert.Equal(t, []string{"before", "after"}, payloads(srv.Received()))
+	letters := dl.list()
+	require.Len(t, letters, 1)
+	assert.Equal(t, seq, letters[0].Seq)
+	assert.Equal(t, client.ReasonExpired, letters[0].Reason)
+	assert.Equal(t, "order", string(letters[0].Payload))
+	assert.Equal(t, uint64(1), c.Stats().Expired)
+}
+
+// TestOverflowPolicies: a full queue follows its policy, and every message
+// it turns away is either refused to the caller or reported.
+func TestOverflowPolicies(t *testing.T) {
+	t.Run("DropOldest reports the evicted message", func(t *testing.T) {
+		ctx := testCtx(t)
+		srv := wstest.Start(t, wstest.Options{})
+		srv.StallHandshakes()
+		dl := &deadLetters{}
+		c := start(t, ctx, nil, client.Options{
+			URL: srv.URL(), OnDeadLetter: dl.add,
+			QueueOptions: queue.Options{MaxMessages: 2, Overflow: queue.DropOldest},
+		})
+		for _, p := range []string{"a", "b", "c"} {
+			_, err := c.Send(ctx, transport.MessageText, []byte(p))
+			require.NoError(t, err)
+		}
+		require.Eventually(t, func() bool { return len(dl.list()) == 1 }, 10*time.Second, time.Millisecond)
+		assert.Equal(t, "a", string(dl.list()[0].Payload))
+		assert.Equal(t, client.ReasonOverflow, dl.list()[0].Reason)
+		srv.ReleaseHandshakes()
+		require.NoError(t, c.Flush(ctx))
+		require.NoError(t, srv.WaitReceived(ctx, 2))
+		assert.Equal(t, []string{"b", "c"}, payloads(srv.Received()))
+	})
+	t.Run("Reject refuses the new message", func(t *testing.T) {
+		ctx := testCtx(t)
+		srv := wstest.Start(t, wstest.Options{})
+		srv.StallHandshakes()
+		c := start(t, ctx, nil, client.Options{
+			URL: srv.URL(), QueueOptions: queue.Options{MaxMessages: 2, Overflow: queue.Reject},
+		})
+		for _, p := range []string{"a", "b"} {
+			_, err := c.Send(ctx, transport.MessageText, []byte(p))
+			require.NoError(t, err)
+		}
+		_, err := c.Send(ctx, transport.MessageText, []byte("c"))
+		require.ErrorIs(t, err, queue.ErrQueueFull)
+		srv.ReleaseHandshakes()
+		require.NoError(t, c.Flush(ctx))
+		require.NoError(t, srv.WaitReceived(ctx, 2))
+		assert.Equal(t, []string{"a", "b"}, payloads(srv.Received()))
+	})
+}
+
+// TestCloseReportsWhatIsLeft: messages still queued at Close go to
+// OnDeadLetter as ReasonClosed; with no OnDeadLetter, Close says so.
+func TestCloseReportsWhatIsLeft(t *testing.T) {
+	t.Run("to OnDeadLetter", func(t *testing.T) {
+		ctx := testCtx(t)
+		srv := wstest.Start(t, wstest.Options{})
+		srv.StallHandshakes()
+		dl := &deadLetters{}
+		c := start(t, ctx, nil, client.Options{URL: srv.URL(), OnDeadLetter: dl.add})
+		for _, p := range []string{"a", "b"} {
+			_, err := c.Send(ctx, transport.MessageText, []byte(p))
+			require.NoError(t, err)
+		}
+		require.NoError(t, c.Close())
+		letters := dl.list() // Close returns after every callback ran
+		require.Len(t, letters, 2)
+		for i, p := range []string{"a", "b"} {
+			assert.Equal(t, p, string(letters[i].Payload))
+			assert.Equal(t, client.ReasonClosed, letters[i].Reason)
+		}
+	})
+	t.Run("as ErrUndelivered", func(t *testing.T) {
+		ctx := testCtx(t)
+		srv := wstest.Start(t, wstest.Options{})
+		srv.StallHandshakes()
+		c := start(t, ctx, nil, client.Options{URL: srv.URL()})
+		_, err := c.Send(ctx, transport.MessageText, []byte("a"))
+		require.NoError(t, err)
+		require.ErrorIs(t, c.Close(), client.ErrUndelivered)
+	})
+}
