@@ -33,6 +33,7 @@ type Client struct {
 	healthy atomic.Bool // MarkHealthy was called on the current connection
 	mon     atomic.Pointer[heartbeat.Monitor]
 	confirm atomic.Pointer[confirmer] // AtMostOnce: the live connection's
+	acked   chan struct{}             // AtLeastOnce: an ack may have opened the window
 	inbound chan Inbound
 
 	mu       sync.Mutex
@@ -72,6 +73,7 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 		done:    make(chan struct{}),
 		inbound: make(chan Inbound, o.InboundBuffer),
 		stateCh: make(chan struct{}),
+		acked:   make(chan struct{}, 1),
 	}
 	c.disp = newDispatcher()
 	c.q = o.Queue
@@ -148,10 +150,18 @@ func (c *Client) Read(ctx context.Context) (Inbound, error) {
 
 // Ack acknowledges the message with sequence number seq (AtLeastOnce): it
 // leaves the queue and will not be replayed.
-func (c *Client) Ack(seq uint64) error { return c.q.Ack(seq) }
+func (c *Client) Ack(seq uint64) error {
+	err := c.q.Ack(seq)
+	c.ackArrived()
+	return err
+}
 
 // AckThrough acknowledges every message up to and including seq.
-func (c *Client) AckThrough(seq uint64) error { return c.q.AckThrough(seq) }
+func (c *Client) AckThrough(seq uint64) error {
+	err := c.q.AckThrough(seq)
+	c.ackArrived()
+	return err
+}
 
 // MarkHealthy tells the Client that the current connection is good (for
 // example, the server accepted a subscription), so the backoff is reset

@@ -131,6 +131,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 		if ext := c.opts.AckExtractor; ext != nil {
 			if seq, ok := ext(typ, p); ok {
 				_ = c.q.AckThrough(seq)
+				c.ackArrived()
 				continue
 			}
 		}
@@ -152,6 +153,9 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 	batch := make([]queue.Entry, 0, c.opts.MaxBatch)
 	bg := context.Background() // writes are bounded by WriteTimeout and unblocked by CloseNow
 	for {
+		if err := c.awaitWindow(ctx); err != nil {
+			return nil
+		}
 		e, ok := c.q.TryNext()
 		if !ok {
 			if cf != nil {
@@ -184,7 +188,7 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 					break
 				}
 			}
-			if len(batch) >= c.opts.MaxBatch {
+			if len(batch) >= c.opts.MaxBatch || c.windowFull() {
 				break
 			}
 			var ok bool

@@ -3,6 +3,7 @@ package client_test
 import (
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -64,15 +65,22 @@ func numbered(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 // with duplicates only where a connection begins by replaying what the
 // last one did not get acknowledged.
 func TestAtLeastOnceDeliversEverythingInOrder(t *testing.T) {
+	for _, window := range []int{-1, 256} {
+		t.Run(fmt.Sprintf("MaxInFlight=%d", window), func(t *testing.T) { testAtLeastOnce(t, window) })
+	}
+}
+
+func testAtLeastOnce(t *testing.T, window int) {
 	ctx := testCtx(t)
 	ack := func(m wstest.Message) []byte { return append([]byte("ack"), m.Data...) }
 	srv := wstest.Start(t, wstest.Options{Default: wstest.Sink(ack), Script: faultSchedule(deliverySeed(t))})
 	var dead []client.DeadLetter
 	var mu sync.Mutex
 	c := start(t, ctx, nil, client.Options{
-		URL:      srv.URL(),
-		Backoff:  fastBackoff(),
-		Delivery: client.AtLeastOnce,
+		URL:         srv.URL(),
+		Backoff:     fastBackoff(),
+		Delivery:    client.AtLeastOnce,
+		MaxInFlight: window,
 		AckExtractor: func(_ transport.MessageType, p []byte) (uint64, bool) {
 			if len(p) != 11 || string(p[:3]) != "ack" {
 				return 0, false
@@ -101,8 +109,13 @@ func TestAtLeastOnceDeliversEverythingInOrder(t *testing.T) {
 	mu.Lock()
 	assert.Empty(t, dead, "nothing dropped")
 	mu.Unlock()
+	dups := len(got) - deliveryMessages
 	t.Logf("%d messages, %d connections, %d received by the server (%d duplicates at reconnect boundaries)",
-		deliveryMessages, snap.Accepted(), len(got), len(got)-deliveryMessages)
+		deliveryMessages, snap.Accepted(), len(got), dups)
+	if window > 0 {
+		// Each drop replays at most the unacknowledged window.
+		assert.LessOrEqual(t, dups, window*(snap.Accepted()-1))
+	}
 }
 
 // TestAtMostOnceNeverDuplicatesAndReportsLosses: the same schedule without

@@ -48,6 +48,7 @@ const (
 	DefaultOnConnectTimeout = 30 * time.Second
 	DefaultInboundBuffer    = 1024
 	DefaultMaxBatch         = 256
+	DefaultMaxInFlight      = 1024
 )
 
 // Options configure a Client. The zero value of every field is usable; URL
@@ -79,6 +80,15 @@ type Options struct {
 	// not delivered to Read. It runs on the reading goroutine and must not
 	// keep payload.
 	AckExtractor func(typ transport.MessageType, payload []byte) (seq uint64, ok bool)
+
+	// MaxInFlight, for AtLeastOnce, bounds how many messages may be written
+	// and not yet acknowledged; the writer waits for acknowledgements
+	// beyond it. It bounds what a dropped connection replays (the
+	// duplicates the server sees) at the cost of throughput when
+	// acknowledgements are slow. Zero means DefaultMaxInFlight; negative
+	// means no bound. Enforced with queues that report InFlight, as
+	// queue.Memory does.
+	MaxInFlight int
 
 	// Queue is the outbound queue. nil means a queue.Memory built from
 	// QueueOptions. The Client owns whatever is given and closes it.
@@ -186,6 +196,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.InboundBuffer <= 0 {
 		o.InboundBuffer = DefaultInboundBuffer
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	} else if o.MaxInFlight < 0 {
+		o.MaxInFlight = 0
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch

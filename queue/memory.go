@@ -82,6 +82,16 @@ func (m *Memory) remove(pos uint64) slot {
 	return m.ring.remove(pos)
 }
 
+// InFlight reports how many entries Next and TryNext have handed out since
+// the last Rewind that are still held (not acknowledged, expired or
+// evicted). A writer bounds its unacknowledged window with it. Safe for
+// concurrent use.
+func (m *Memory) InFlight() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ring.inflight
+}
+
 // Len reports the entries held and their payload bytes, in flight or
 // pending. Expired entries count until they are dropped. Safe for
 // concurrent use.

@@ -92,3 +92,22 @@ func TestErrorsAreDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestInFlight(t *testing.T) {
+	q := NewMemory(Options{})
+	ctx := context.Background()
+	for range 3 {
+		_, err := q.Push(ctx, Message{Type: 1, Payload: []byte("x")})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 0, q.InFlight())
+	e1, err := q.Next(ctx)
+	require.NoError(t, err)
+	_, ok := q.TryNext()
+	require.True(t, ok)
+	assert.Equal(t, 2, q.InFlight())
+	require.NoError(t, q.Ack(e1.Seq))
+	assert.Equal(t, 1, q.InFlight())
+	q.Rewind()
+	assert.Equal(t, 0, q.InFlight())
+}

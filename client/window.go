@@ -1,0 +1,42 @@
+package client
+
+import "context"
+
+// inFlighter is a queue that can tell how many entries are handed out and
+// unacknowledged; queue.Memory is one. With another queue, MaxInFlight is
+// not enforced.
+type inFlighter interface{ InFlight() int }
+
+// windowFull reports whether AtLeastOnce has Options.MaxInFlight messages
+// written and not yet acknowledged, so the writer must wait before writing
+// more: what a connection loses when it drops is replayed, and the window
+// bounds how much that is.
+func (c *Client) windowFull() bool {
+	if c.opts.MaxInFlight <= 0 || c.opts.Delivery != AtLeastOnce {
+		return false
+	}
+	q, ok := c.q.(inFlighter)
+	return ok && q.InFlight() >= c.opts.MaxInFlight
+}
+
+// awaitWindow waits until the window has room, or ctx ends (returning its
+// error). Everything written is flushed by then, so the acknowledgements it
+// waits for can come.
+func (c *Client) awaitWindow(ctx context.Context) error {
+	for c.windowFull() {
+		select {
+		case <-c.acked:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// ackArrived wakes a writer waiting for room in the window.
+func (c *Client) ackArrived() {
+	select {
+	case c.acked <- struct{}{}:
+	default:
+	}
+}
