@@ -1,7 +1,9 @@
 package client_test
 
 import (
+	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sturdyws/sturdy/client"
+	"github.com/sturdyws/sturdy/transport"
 	"github.com/sturdyws/sturdy/wstest"
 )
 
@@ -155,4 +158,34 @@ func TestTryAgainLaterWaitsNextInterval(t *testing.T) {
 	rec.waitNth(t, ctx, client.Connected, 2)
 	require.NoError(t, c.Close())
 	assert.Equal(t, []time.Duration{2 * initial}, delays(rec.snapshot()))
+}
+
+// TestMarkHealthyFromOnConnect: the documented use, declaring the session
+// healthy once the subscription is accepted, is not undone afterwards.
+func TestMarkHealthyFromOnConnect(t *testing.T) {
+	ctx := testCtx(t)
+	const initial = 20 * time.Millisecond
+	srv := wstest.Start(t, wstest.Options{Script: []wstest.Rule{
+		{Conn: 1, Do: wstest.Drop()},
+		{Conn: 2, Do: wstest.Drop()},
+		{Conn: 3, Do: wstest.Drop()},
+	}})
+	var self atomic.Pointer[client.Client]
+	ready := make(chan struct{})
+	conns := 0
+	rec := newRecorder()
+	c := start(t, ctx, rec, client.Options{
+		URL: srv.URL(), Backoff: exponential(initial, 0), StablePeriod: time.Hour,
+		OnConnect: func(context.Context, *transport.Conn) error {
+			<-ready
+			if conns++; conns == 3 {
+				self.Load().MarkHealthy() // subscription accepted on the third connection
+			}
+			return nil
+		},
+	})
+	self.Store(c)
+	close(ready)
+	rec.waitNth(t, ctx, client.Connected, 4)
+	assert.Equal(t, []time.Duration{initial, 2 * initial, initial}, delays(rec.snapshot()))
 }

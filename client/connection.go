@@ -69,6 +69,10 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	}
 	if mon != nil {
 		mon.Stop()
+		// Keep the last measurements for Stats between connections.
+		last, smooth := mon.RTT()
+		c.stats.lastRTT.Store(int64(last))
+		c.stats.smoothRTT.Store(int64(smooth))
 		c.mon.Store(nil)
 	}
 	_ = conn.CloseNow()

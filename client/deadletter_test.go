@@ -146,3 +146,47 @@ func TestCloseReportsWhatIsLeft(t *testing.T) {
 		require.ErrorIs(t, c.Close(), client.ErrUndelivered)
 	})
 }
+
+// TestCloseWithHalfOpenPeerReportsUnconfirmed: AtMostOnce trusts a closing
+// handshake only when it completes; a peer that never answers leaves the
+// message written before Close unconfirmed, and it is reported.
+func TestCloseWithHalfOpenPeerReportsUnconfirmed(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	dl := &deadLetters{}
+	c := start(t, ctx, nil, client.Options{
+		URL: srv.URL(), DisableHeartbeat: true, OnDeadLetter: dl.add,
+		Dial: transport.DialOptions{CloseTimeout: 100 * time.Millisecond},
+	})
+	require.NoError(t, c.WaitConnected(ctx))
+	require.NoError(t, srv.Stall(1))
+	_, err := c.Send(ctx, transport.MessageText, []byte("into the void"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return c.Stats().Sent == 1 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, c.Close())
+	letters := dl.list()
+	require.Len(t, letters, 1)
+	assert.Equal(t, client.ReasonUnconfirmed, letters[0].Reason)
+	assert.Empty(t, srv.Received())
+}
+
+// TestCloseWhileStreaming: Close completes its handshake promptly while
+// the server is streaming and the application has stopped reading.
+func TestCloseWhileStreaming(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{Default: wstest.Stream(wstest.StreamOptions{})})
+	const closeTimeout = 30 * time.Second
+	c := start(t, ctx, nil, client.Options{
+		URL: srv.URL(), InboundBuffer: 4,
+		Dial: transport.DialOptions{CloseTimeout: closeTimeout},
+	})
+	for range 10 {
+		_, err := c.Read(ctx)
+		require.NoError(t, err)
+	}
+	began := time.Now()
+	require.NoError(t, c.Close())
+	assert.Less(t, time.Since(began), closeTimeout, "Close waited out the close timeout")
+	require.NoError(t, srv.WaitFor(ctx, func(s wstest.Snapshot) bool { return s.Live == 0 }))
+	assert.Equal(t, transport.StatusNormalClosure, transport.CloseStatus(srv.Snapshot().Conns[0].Err))
+}

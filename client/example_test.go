@@ -217,8 +217,11 @@ func ExampleOptions_onConnect() {
 		fmt.Println(err)
 		return
 	}
-	srv.DropAll()                // the client reconnects…
-	_ = srv.WaitReceived(ctx, 3) // …and subscribes again
+	srv.DropAll()                                    // the client reconnects…
+	if err := srv.WaitReceived(ctx, 3); err != nil { // …and subscribes again
+		fmt.Println(err)
+		return
+	}
 	for _, m := range srv.Received() {
 		fmt.Printf("connection %d: %s\n", m.Conn, m.Data)
 	}

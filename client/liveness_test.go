@@ -44,6 +44,7 @@ func TestHalfOpenPeerDetected(t *testing.T) {
 	assert.ErrorIs(t, ch.Cause, heartbeat.ErrDead)
 	require.NoError(t, srv.WaitAccepted(ctx, 2))
 	require.NoError(t, c.WaitConnected(ctx))
+	assert.Positive(t, c.Stats().LastRTT, "the last RTT outlives its connection")
 }
 
 // TestWriteStallDetected: a peer that stops reading fills the TCP window;

@@ -18,7 +18,7 @@ type Stats struct {
 	Expired    uint64 // messages that outlived their MaxAge
 	QueueDepth int    // messages in the queue, sent-but-unacknowledged included
 	QueueBytes int64
-	LastRTT    time.Duration // last ping round trip, 0 before the first
+	LastRTT    time.Duration // last ping round trip, 0 before the first; kept across reconnects
 	SmoothRTT  time.Duration
 }
 
@@ -42,7 +42,9 @@ func (c *Client) Stats() Stats {
 		SmoothRTT: time.Duration(c.stats.smoothRTT.Load()),
 	}
 	if m := c.mon.Load(); m != nil {
-		s.LastRTT, s.SmoothRTT = m.RTT()
+		if last, smooth := m.RTT(); last > 0 {
+			s.LastRTT, s.SmoothRTT = last, smooth
+		}
 	}
 	if s.Connects > 0 {
 		s.Reconnects = s.Connects - 1

@@ -28,6 +28,8 @@ func (c *Client) supervise() {
 		attempt++
 		c.stats.attempts.Add(1)
 		c.setState(Connecting, nil, 0, attempt, 0)
+		// Cleared before OnConnect, which may call MarkHealthy itself.
+		c.healthy.Store(false)
 		conn, err := c.connect()
 		if err == nil {
 			ordinal++
@@ -35,7 +37,6 @@ func (c *Client) supervise() {
 			c.stats.connects.Add(1)
 			c.setState(Connected, nil, 0, attempt, ordinal)
 			attempt = 0
-			c.healthy.Store(false)
 			err = c.serve(conn, ordinal)
 			if c.healthy.Load() && !isTryAgainLater(err) {
 				b.Reset()

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -13,9 +14,12 @@ var errCloseSent = errors.New("transport: close frame already sent")
 // frame with code and reason, waits up to the close timeout for the peer's
 // close frame, then closes the network connection. Codes that may not be
 // sent (1005, 1006, 1015, unassigned ones) and reasons over 123 bytes or not
-// UTF-8 are refused before anything is sent. Close returns an error only
-// when the close frame could not be sent; the connection is closed in every
-// case but a refused argument. Safe for concurrent use and idempotent.
+// UTF-8 are refused before anything is sent. Close returns nil only when
+// the handshake completed, which proves the peer read every frame sent
+// before the close; otherwise it returns an error matching
+// ErrCloseIncomplete, which also wraps why the connection ended if it ended
+// first. The connection is closed in every case but a refused argument.
+// Safe for concurrent use and idempotent.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if err := checkCloseArgs(code, reason); err != nil {
 		return err
@@ -30,7 +34,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		case <-t.C:
 			c.shutdown(&CloseError{Code: code, Reason: reason})
 		}
-		return nil
+		return c.closeOutcome()
 	}
 	if err := c.wr.closeFrame(code, reason); err != nil {
 		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
@@ -38,31 +42,52 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	}
 	c.awaitPeerClose()
 	c.shutdown(&CloseError{Code: code, Reason: reason})
-	return nil
+	return c.closeOutcome()
+}
+
+// closeOutcome reports whether the closing handshake completed.
+func (c *Conn) closeOutcome() error {
+	select {
+	case <-c.closeRcvd:
+		return nil
+	default:
+	}
+	select {
+	case <-c.closed:
+		if ce := c.closeErr; ce != nil && CloseStatus(ce) == StatusAbnormalClosure {
+			return fmt.Errorf("%w: %w", ErrCloseIncomplete, ce)
+		}
+	default:
+	}
+	return ErrCloseIncomplete
 }
 
 // awaitPeerClose waits, up to the close timeout, for the peer's close
-// frame. If no goroutine is reading, it reads (and discards) itself, so
-// Close works on a connection that nobody reads.
+// frame. Whenever no goroutine is reading (none was, or the reader stopped
+// while Close waited) it reads and discards itself, so Close completes on a
+// connection that nobody reads.
 func (c *Conn) awaitPeerClose() {
 	r := &c.rd
-	if tryAcquire(r.sem) {
-		defer release(r.sem)
-		r.ctx = context.Background()
-		r.dl.arm(context.Background(), c.closeTimeout)
-		defer r.dl.disarm()
-		for {
-			if _, err := r.begin(); err != nil {
-				return
-			}
-		}
-	}
+	deadline := time.Now().Add(c.closeTimeout)
 	t := time.NewTimer(c.closeTimeout)
 	defer t.Stop()
 	select {
+	case r.sem <- struct{}{}:
 	case <-c.closeRcvd:
+		return
 	case <-c.closed:
+		return
 	case <-t.C:
+		return
+	}
+	defer release(r.sem)
+	r.ctx = context.Background()
+	r.dl.arm(context.Background(), time.Until(deadline))
+	defer r.dl.disarm()
+	for {
+		if _, err := r.begin(); err != nil {
+			return
+		}
 	}
 }
 

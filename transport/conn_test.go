@@ -347,8 +347,37 @@ func TestCloseWithNoReader(t *testing.T) {
 // A peer that never answers the close frame costs at most the close timeout.
 func TestCloseTimeout(t *testing.T) {
 	cc, _ := rawServer(t, connConfig{closeTimeout: 50 * time.Millisecond})
-	require.NoError(t, cc.Close(StatusNormalClosure, ""))
+	require.ErrorIs(t, cc.Close(StatusNormalClosure, ""), ErrCloseIncomplete)
 	<-cc.Done()
+}
+
+// A reader that stops while Close waits hands the reading over to Close,
+// which then completes on the echo instead of waiting out the timeout.
+func TestCloseTakesOverFromStoppedReader(t *testing.T) {
+	cc, sc := connPair(t, connConfig{}, connConfig{})
+	readerIn, readerOut := make(chan struct{}), make(chan error, 1)
+	go func() {
+		close(readerIn)
+		_, _, err := cc.Read(context.Background()) // one message, then it stops reading
+		readerOut <- err
+	}()
+	<-readerIn
+	serverDone := make(chan error, 1)
+	go func() {
+		// Sent after the client's close frame may already be on its way:
+		// the client's reader takes this message and leaves.
+		if err := sc.Write(context.Background(), MessageText, []byte("last")); err != nil {
+			serverDone <- err
+			return
+		}
+		_, _, err := sc.Read(context.Background())
+		serverDone <- err
+	}()
+	start := time.Now()
+	require.NoError(t, cc.Close(StatusNormalClosure, "bye"))
+	assert.Less(t, time.Since(start), DefaultCloseTimeout, "Close waited out its timeout")
+	require.NoError(t, <-readerOut)
+	assert.Equal(t, StatusNormalClosure, CloseStatus(<-serverDone))
 }
 
 func TestCloseNow(t *testing.T) {

@@ -13,6 +13,11 @@ import (
 // The error returned by such a call also wraps the cause of the closure.
 var ErrClosed = errors.New("transport: connection closed")
 
+// ErrCloseIncomplete is returned by Close when the peer's close frame did
+// not arrive within the close timeout: the connection is closed, but
+// nothing proves the peer read what was sent before the close.
+var ErrCloseIncomplete = errors.New("transport: closing handshake did not complete")
+
 // StatusCode is a WebSocket close code (RFC 6455 §7.4).
 type StatusCode int
 
