@@ -91,7 +91,11 @@ type Options struct {
 	MaxInFlight int
 
 	// Queue is the outbound queue. nil means a queue.Memory built from
-	// QueueOptions. The Client owns whatever is given and closes it.
+	// QueueOptions. The Client owns whatever is given and closes it. The
+	// Client cannot hook the drop reports of a queue it did not build: set
+	// the queue's own OnDrop (queue.Options, queue.FileOptions) to learn of
+	// overflow and expiry; the Client still reports what it drops itself
+	// (unconfirmed, expired at write time, left at Close).
 	Queue queue.Queue
 
 	// QueueOptions configure the default memory queue (bounds and overflow

@@ -71,5 +71,12 @@
 // come from another goroutine, such as the reader running an ack
 // extractor. Close wakes blocked callers with ErrClosed and keeps the
 // entries, so the client can report, through Drain, what it never sent.
-// A queue starts no goroutines.
+// Memory starts no goroutines; neither does File, except under its
+// SyncInterval policy, whose timer (time.AfterFunc) Close stops.
+//
+// # Durable queue
+//
+// File (OpenFile) keeps the same semantics in a directory: every push and
+// removal is logged, so a restart replays what was not acknowledged, in
+// order, with numbering continued.
 package queue

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/sturdyws/sturdy/client"
+	"github.com/sturdyws/sturdy/queue"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// reading is one sensor sample, as sent. Seq is the queue's sequence
+// number, which the durable queue continues across restarts, so it names
+// the reading for good.
+type reading struct {
+	Seq     uint64    `json:"seq"`
+	Sensor  string    `json:"sensor"`
+	Celsius float64   `json:"celsius"`
+	At      time.Time `json:"at"`
+}
+
+// sample simulates the sensor: a slow daily swing.
+func sample(seq uint64, at time.Time) reading {
+	c := 18 + 4*math.Sin(float64(seq)/10)
+	return reading{Seq: seq, Sensor: "greenhouse-1", Celsius: math.Round(c*100) / 100, At: at.UTC()}
+}
+
+// run is the whole program; exit is os.Exit, called for -crash.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func(int)) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	// Callbacks print from the client's goroutine too.
+	var mu sync.Mutex
+	say := func(format string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stdout, format+"\n", a...)
+	}
+
+	q, err := queue.OpenFile(cfg.dir, queue.FileOptions{
+		// A device keeps the newest readings when its disk budget is
+		// spent: the oldest are dropped, and said so.
+		Options: queue.Options{MaxMessages: 100_000, MaxBytes: 32 << 20, Overflow: queue.DropOldest},
+	})
+	if err != nil {
+		return err
+	}
+	rec := q.Recovery()
+	for _, d := range rec.Damage {
+		say("queue damage repaired: %v", d)
+	}
+	var expect []uint64 // every reading the server should get, in order
+	for e, ok := q.TryNext(); ok; e, ok = q.TryNext() {
+		expect = append(expect, e.Seq)
+	}
+	q.Rewind()
+	say("queue %s: %d unsent readings from earlier runs", cfg.dir, rec.Entries)
+
+	var up *uplink
+	if cfg.url == "" {
+		if up, err = newUplink(); err != nil {
+			_ = q.Close()
+			return err
+		}
+		defer up.close()
+		if !cfg.offline {
+			if err := up.start(); err != nil {
+				_ = q.Close()
+				return err
+			}
+		}
+	}
+
+	opts := client.Options{
+		URL:          cfg.url,
+		Queue:        q, // the Client owns it from here and closes it
+		Delivery:     client.AtLeastOnce,
+		AckExtractor: parseAck,
+		Backoff:      backoff.NewConstantBackOff(cfg.retry),
+		OnStateChange: func(ch client.StateChange) {
+			if ch.To == client.Connected || ch.Attempt <= 1 {
+				say("uplink: %v (%v)", ch.To, ch.Cause)
+			}
+		},
+		OnDeadLetter: func(d client.DeadLetter) {
+			say("reading #%d not delivered: %v", d.Seq, d.Reason)
+		},
+	}
+	if up != nil {
+		opts.URL, opts.Endpoint = "", up.endpoint
+	}
+	c, err := client.Start(context.WithoutCancel(ctx), opts)
+	if err != nil {
+		_ = q.Close()
+		return err
+	}
+	defer func() { _ = c.Close() }()
+
+	next := rec.LastSeq + 1
+	for i := range cfg.readings {
+		if i > 0 && !wait(ctx, cfg.every) {
+			break
+		}
+		r := sample(next, time.Now())
+		payload, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		seq, err := c.Send(ctx, transport.MessageText, payload)
+		if err != nil {
+			return err
+		}
+		if seq != next {
+			return fmt.Errorf("reading #%d was queued as #%d", next, seq)
+		}
+		say("queued reading #%d: %.2f °C", seq, r.Celsius)
+		expect = append(expect, seq)
+		next++
+	}
+	if cfg.crash {
+		say("simulating a crash: exiting now, closing nothing")
+		exit(3)
+		return nil // exit returns only in tests that replace it
+	}
+	if up != nil && cfg.offline {
+		say("uplink back")
+		if err := up.start(); err != nil {
+			return err
+		}
+	}
+
+	flushCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	if err := c.Flush(flushCtx); err != nil {
+		n, _ := q.Len()
+		return fmt.Errorf("%d readings still unacknowledged: %w", n, err)
+	}
+	say("every reading acknowledged")
+	if err := c.Close(); err != nil {
+		return err
+	}
+	if up != nil {
+		return check(up.received(), expect, say)
+	}
+	return nil
+}
+
+// check requires the server to have received every expected reading, in
+// order. A reading may arrive twice where a connection ended before its
+// ack came back (at-least-once), so only first arrivals are compared.
+func check(got, expect []uint64, say func(string, ...any)) error {
+	seen := map[uint64]bool{}
+	var first []uint64
+	for _, s := range got {
+		if !seen[s] {
+			seen[s] = true
+			first = append(first, s)
+		}
+	}
+	if len(first) != len(expect) {
+		return fmt.Errorf("server received %d distinct readings %v, want %d %v", len(first), first, len(expect), expect)
+	}
+	for i := range expect {
+		if first[i] != expect[i] {
+			return fmt.Errorf("server received reading #%d where #%d was due", first[i], expect[i])
+		}
+	}
+	if len(expect) > 0 {
+		say("server received readings #%d to #%d, in order (%d messages, replays included)", expect[0], expect[len(expect)-1], len(got))
+	}
+	return nil
+}
+
+// wait sleeps d between readings, or until ctx ends.
+func wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,217 @@
+package queue
+
+import (
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// SyncPolicy says when a File forces its log to stable storage (fsync),
+// and so what a returned Push promises.
+type SyncPolicy int
+
+const (
+	// SyncAlways makes every Push wait until its record has been fsynced:
+	// once Push returns, the message survives a crash of the process, of
+	// the operating system or of the power. Concurrent Pushes share one
+	// fsync (group commit), so the cost is one fsync per burst, not per
+	// message. It is the default because durability is the only reason to
+	// choose a File over a Memory queue, and a device that reboots
+	// (power loss, watchdog) is the case the durable queue is for.
+	SyncAlways SyncPolicy = iota
+
+	// SyncInterval writes each record to the operating system before Push
+	// returns, and fsyncs at most Options.SyncEvery later: a crash of the
+	// process loses nothing that Push returned, a crash of the machine
+	// loses at most the last SyncEvery of messages.
+	SyncInterval
+
+	// SyncNever writes each record to the operating system before Push
+	// returns and leaves flushing to it: a crash of the process loses
+	// nothing, a crash of the machine may lose whatever the kernel had not
+	// yet written back (typically up to 30 s on Linux).
+	SyncNever
+)
+
+var syncNames = [...]string{"SyncAlways", "SyncInterval", "SyncNever"}
+
+// String returns the constant's name.
+func (p SyncPolicy) String() string {
+	if p >= 0 && int(p) < len(syncNames) {
+		return syncNames[p]
+	}
+	return "SyncPolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Defaults for the zero fields of FileOptions.
+const (
+	DefaultSyncEvery    = 100 * time.Millisecond
+	DefaultSegmentBytes = 4 << 20
+)
+
+// FileOptions configure a File. The zero value is ready to use.
+type FileOptions struct {
+	// Options are the limits, overflow policy, OnDrop and clock, with the
+	// same meaning and defaults as for Memory. They may change between
+	// runs; see Recovery.Overflow.
+	Options
+
+	// Sync is when the log is fsynced. Default SyncAlways; a value that
+	// is not a SyncPolicy constant also means SyncAlways.
+	Sync SyncPolicy
+
+	// SyncEvery is the longest a record waits for its fsync under
+	// SyncInterval. Zero or negative means DefaultSyncEvery.
+	SyncEvery time.Duration
+
+	// SegmentBytes is the size at which the log moves on to a new segment
+	// file; fully acknowledged segments are deleted whole. A record larger
+	// than this gets a segment to itself. Zero or negative means
+	// DefaultSegmentBytes.
+	SegmentBytes int64
+
+	// Logger receives damage found on open and failures to delete
+	// segments. nil means silent.
+	Logger *slog.Logger
+}
+
+// File is a durable [Queue]: it behaves as a Memory queue does (same
+// limits, overflow policies, expiry, drop reports, cursor and
+// acknowledgements) and also writes every change to an append-only log in
+// a directory, so that a program that crashes or restarts finds, after
+// OpenFile, every message it had not seen acknowledged, in order, with its
+// sequence number, and numbering continues where it stopped. Create it
+// with OpenFile.
+//
+// # The log
+//
+// The directory holds a LOCK file and segment files (0000000000000000.seg,
+// 0000000000000001.seg, …) of records, each with a CRC-32C over its
+// length, kind, message type, sequence number, enqueue time, deadline and
+// payload. A push writes the message; Ack, and every drop by expiry or
+// eviction, writes a removal naming one sequence number; AckThrough and
+// Drain write one cumulative removal. Reading the log back in order and
+// applying the removals restores exactly the entries held, so an entry
+// acknowledged out of order is never replayed. A segment whose messages
+// have all left is deleted, oldest first. When a few messages are never
+// acknowledged while others flow past them, the log is compacted: the
+// live messages are copied into a new segment and every older one is
+// deleted. So the disk holds at most about twice the live messages plus
+// their 34-byte record headers, plus three segments (Options.SegmentBytes).
+//
+// # What survives what
+//
+// Push returns once its record is as durable as FileOptions.Sync says:
+//
+//   - SyncAlways (the default): fsynced. A message whose Push returned
+//     survives a crash of the process, of the kernel or of the power.
+//   - SyncInterval: written to the kernel at once, fsynced within
+//     SyncEvery. It survives a crash of the process; a crash of the
+//     machine may lose the last SyncEvery of messages.
+//   - SyncNever: written to the kernel, never fsynced. It survives a
+//     crash of the process; a crash of the machine may lose anything the
+//     kernel had not written back, which after a compaction can include
+//     older messages.
+//
+// Removals (Ack, AckThrough, drops) are written to the kernel before the
+// call returns and fsynced with the next push or tick: a crash of the
+// process never brings an acknowledged message back; a crash of the
+// machine may, as a duplicate, which at-least-once delivery allows.
+//
+// # Recovery
+//
+// OpenFile reads the whole log. A torn tail (a record cut short, or
+// failing its checksum, at the end of the last segment) is truncated; a
+// damaged stretch with valid records after it, or at the end of an older
+// segment, is skipped, every valid record after it kept, and the log
+// rewritten without it. Each is reported once in Recovery().Damage, with
+// the sequence number read from the damaged record and the numbers of the
+// valid pushes around it; OpenFile never panics on what it reads.
+//
+// # Memory and concurrency
+//
+// Entries are held in memory too (payloads in recycled blocks, as in
+// Memory), so Next never reads the disk and a warmed-up File allocates
+// nothing per message. Concurrency is Memory's: many producers, one
+// consumer. Concurrent Pushes under SyncAlways share an fsync. The only
+// goroutine a File runs is the SyncInterval timer's, stopped by Close.
+type File struct {
+	dir         string
+	maxMessages int
+	maxBytes    int64
+	policy      Policy
+	onDrop      func(Entry, DropReason)
+	now         func() time.Time
+	syncPolicy  SyncPolicy
+	segBytes    int64
+	logger      *slog.Logger
+	lock        *os.File
+	recovery    Recovery
+
+	done  chan struct{} // closed by Close
+	ready chan struct{} // one token wakes the consumer waiting in Next
+
+	// waitHook, when set by a test, runs just before Push or Next blocks.
+	waitHook func()
+
+	mu      sync.Mutex
+	ring    ring
+	store   storage
+	seq     uint64
+	closed  bool
+	waiting bool
+	space   chan struct{} // closed when an entry leaves; exists while a producer waits
+	sweepAt time.Time     // no later than the earliest pending deadline
+
+	pending   []dropped
+	spare     []dropped
+	reporting bool
+
+	log  segLog // guarded by mu
+	sync syncer
+}
+
+var _ Queue = (*File)(nil)
+
+// Durable reports true: Close keeps the entries, on disk, for the next
+// OpenFile of the directory. The client relies on it not to report them
+// as undelivered when it closes.
+func (f *File) Durable() bool { return true }
+
+// Dir returns the queue's directory.
+func (f *File) Dir() string { return f.dir }
+
+// Recovery returns what OpenFile found in the directory.
+func (f *File) Recovery() Recovery { return f.recovery }
+
+// Len reports the entries held and their payload bytes, in flight or
+// pending. Safe for concurrent use.
+func (f *File) Len() (messages int, bytes int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ring.count, f.ring.bytes
+}
+
+// Close wakes every blocked Push and Next with ErrClosed, refuses new
+// work, syncs the log (unless the policy is SyncNever), closes its files
+// and releases the directory, which another File may then open. The
+// entries stay on disk for that next OpenFile: a closed File cannot be
+// drained. It returns the error of the final sync, if any. Safe for
+// concurrent use; idempotent.
+func (f *File) Close() error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil
+	}
+	f.closed = true
+	close(f.done)
+	f.mu.Unlock()
+	err := f.sync.close(f)
+	if lerr := unlockDir(f.lock); err == nil {
+		err = lerr
+	}
+	return err
+}

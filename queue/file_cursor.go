@@ -1,0 +1,121 @@
+package queue
+
+import (
+	"context"
+	"time"
+)
+
+// Next returns the oldest pending entry and moves the cursor past it,
+// waiting for one until ctx is done or the queue is closed, like
+// Memory.Next. Expired entries met on the way are dropped and their
+// removal logged, never returned.
+//
+// Next, TryNext and Rewind must be called by one goroutine at a time.
+func (f *File) Next(ctx context.Context) (Entry, error) {
+	for {
+		f.mu.Lock()
+		if f.closed {
+			f.unlock()
+			return Entry{}, ErrClosed
+		}
+		if e, ok := f.take(); ok {
+			f.unlock()
+			return e, nil
+		}
+		f.waiting = true
+		f.unlock()
+		if f.waitHook != nil {
+			f.waitHook()
+		}
+		select {
+		case <-f.ready:
+		case <-f.done:
+			return Entry{}, ErrClosed
+		case <-ctx.Done():
+			return Entry{}, ctx.Err()
+		}
+	}
+}
+
+// TryNext is Next without waiting: ok is false when no unexpired entry is
+// pending or the queue is closed.
+//
+// Next, TryNext and Rewind must be called by one goroutine at a time.
+func (f *File) TryNext() (Entry, bool) {
+	f.mu.Lock()
+	if f.closed {
+		f.unlock()
+		return Entry{}, false
+	}
+	e, ok := f.take()
+	f.unlock()
+	return e, ok
+}
+
+// take hands out the first pending entry that has not expired.
+func (f *File) take() (Entry, bool) {
+	var now time.Time
+	for {
+		pos, ok := f.ring.peek()
+		if !ok {
+			return Entry{}, false
+		}
+		e := f.ring.at(pos).e
+		if !e.Deadline.IsZero() {
+			if now.IsZero() {
+				now = f.now()
+			}
+			if e.Expired(now) {
+				f.dropAt(pos, ReasonExpired)
+				continue
+			}
+		}
+		f.ring.hand(pos)
+		return e, true
+	}
+}
+
+// Rewind moves the cursor back to the oldest entry still held, so that
+// Next hands out every unacknowledged entry again, in order. Payloads
+// handed out before are invalid from now on.
+//
+// Next, TryNext and Rewind must be called by one goroutine at a time.
+func (f *File) Rewind() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for p := f.ring.head; p < f.ring.cursor; p++ {
+		if s := f.ring.at(p); s.live && !s.e.Deadline.IsZero() &&
+			(f.sweepAt.IsZero() || s.e.Deadline.Before(f.sweepAt)) {
+			f.sweepAt = s.e.Deadline
+		}
+	}
+	f.ring.rewind()
+}
+
+// sweep drops the pending entries that have expired, when a deadline may
+// have passed, so a full queue makes room from messages that could never
+// be sent. Called with mu held.
+func (f *File) sweep() {
+	if f.sweepAt.IsZero() {
+		return
+	}
+	now := f.now()
+	if now.Before(f.sweepAt) {
+		return
+	}
+	var next time.Time
+	for p := f.ring.cursor; p < f.ring.tail; p++ {
+		s := f.ring.at(p)
+		if !s.live || s.e.Deadline.IsZero() {
+			continue
+		}
+		if s.e.Expired(now) {
+			f.dropAt(p, ReasonExpired)
+			continue
+		}
+		if next.IsZero() || s.e.Deadline.Before(next) {
+			next = s.e.Deadline
+		}
+	}
+	f.sweepAt = next
+}
