@@ -142,10 +142,22 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 		m := Inbound{Type: typ, Payload: append([]byte(nil), p...), Conn: ordinal}
 		select {
 		case c.inbound <- m:
-			c.stats.received.Add(1)
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		default:
+			// The application is not keeping up: while it holds the reader
+			// up, pongs cannot be read, which must not pass for a dead peer.
+			if mon != nil {
+				mon.Pause()
+			}
+			select {
+			case c.inbound <- m:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			if mon != nil {
+				mon.Resume()
+			}
 		}
+		c.stats.received.Add(1)
 	}
 }
 

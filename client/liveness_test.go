@@ -137,3 +137,62 @@ func payloads(ms []wstest.Message) []string {
 	}
 	return out
 }
+
+// pingCounter is a heartbeat clock on real time that signals every ping
+// the monitor sends (each arms one AfterFunc for its send deadline).
+type pingCounter struct{ pings chan struct{} }
+
+func (p pingCounter) Now() time.Time { return time.Now() }
+func (p pingCounter) NewTimer(d time.Duration) heartbeat.Timer {
+	return realTimer{time.NewTimer(d)}
+}
+func (p pingCounter) AfterFunc(d time.Duration, f func()) heartbeat.Timer {
+	select {
+	case p.pings <- struct{}{}:
+	default:
+	}
+	return realTimer{time.AfterFunc(d, f)}
+}
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time        { return r.t.C }
+func (r realTimer) Stop() bool                 { return r.t.Stop() }
+func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
+
+// TestSlowReaderIsNotADeadPeer: an application that stops calling Read
+// fills the inbound buffer and holds the reader up, so pongs go unread.
+// That must not pass for a dead peer: the connection survives many pong
+// timeouts and the stream resumes where it stopped.
+func TestSlowReaderIsNotADeadPeer(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{Default: wstest.Stream(wstest.StreamOptions{})})
+	pings := pingCounter{pings: make(chan struct{}, 1)}
+	rec := newRecorder()
+	c := start(t, ctx, rec, client.Options{
+		URL: srv.URL(), InboundBuffer: 1,
+		Heartbeat: heartbeat.Options{Interval: 20 * time.Millisecond, Timeout: 40 * time.Millisecond, Clock: pings},
+	})
+	require.NoError(t, c.WaitConnected(ctx))
+	// Not reading: wait until the monitor has sent many pings (each one's
+	// timeout passes before the next goes out) while the reader is stuck.
+	for range 20 {
+		select {
+		case <-pings.pings:
+		case <-ctx.Done():
+			t.Fatal("the monitor stopped pinging")
+		}
+	}
+	assert.Equal(t, client.Connected, c.State(), "changes: %v", rec.snapshot())
+	last := uint64(0)
+	for range 100 {
+		m, err := c.Read(ctx)
+		require.NoError(t, err)
+		seq, ok := wstest.ParseSeq(m.Payload)
+		require.True(t, ok)
+		require.Equal(t, last+1, seq)
+		require.Equal(t, uint64(1), m.Conn)
+		last = seq
+	}
+	assert.Equal(t, -1, indexOf(rec.snapshot(), client.Reconnecting, 1), "no reconnect")
+}

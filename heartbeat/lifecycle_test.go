@@ -122,3 +122,19 @@ func TestOnDead(t *testing.T) {
 		assert.False(t, called)
 	})
 }
+
+// While paused (the application has stopped reading), silence is no
+// verdict and pings keep going out; after Resume the next deadline counts.
+func TestPause(t *testing.T) {
+	h := newHarness(t, Options{}, &fakePeer{})
+	h.m.Pause()
+	h.advanceTo(60 * s)
+	h.requireAlive()
+	assert.Len(t, h.sentAt(), 4, "pings at 15, 30, 45 and 60 s")
+	h.m.Resume()
+	h.advanceTo(70*s - 1)
+	h.requireAlive()
+	h.advance(1)
+	var dead *DeadError
+	require.ErrorAs(t, h.requireDead(), &dead)
+}

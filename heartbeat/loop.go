@@ -73,6 +73,13 @@ func (m *Monitor) heardSince(p *probe) bool {
 // In AnyFrame mode traffic suffices and the ping stays outstanding, so a late
 // pong still yields a round-trip sample.
 func (m *Monitor) aliveAtDeadline(p *probe) bool {
+	if m.paused.Load() {
+		// The reader is held up by the application: the reply may be
+		// unread in the socket. Withdraw the ping so the next tick sends
+		// a fresh one, judged after the pause.
+		m.withdraw(p.id)
+		return true
+	}
 	if m.opts.Mode == AnyFrame && m.frames.Load() != p.frames {
 		return true
 	}

@@ -21,6 +21,9 @@ type Monitor struct {
 	// written only under mu, but read without it so that stale and
 	// unsolicited pongs are turned away without locking.
 	expected atomic.Uint64
+	// paused is set while the reader is held up by the application (see
+	// Pause): a pong may be sitting unread, so silence proves nothing.
+	paused atomic.Bool
 
 	mu     sync.Mutex
 	sentAt time.Time    // when the expected ping left
@@ -106,6 +109,17 @@ func (m *Monitor) Stop() {
 	m.cancel()
 	<-m.done
 }
+
+// Pause tells the monitor that the connection's reader is held up by the
+// application (its inbound buffer is full), so replies cannot be read: no
+// verdict of death is given while paused, and a ping whose deadline passes
+// meanwhile is withdrawn and followed by a fresh one. Pings keep going out;
+// one stuck in a write still means dead. Resume ends the pause. Safe for
+// concurrent use; cheap enough for the read path.
+func (m *Monitor) Pause() { m.paused.Store(true) }
+
+// Resume ends a Pause: the next ping's deadline counts again.
+func (m *Monitor) Resume() { m.paused.Store(false) }
 
 // RTT returns the last measured round-trip time and its smoothed value
 // (TCP's SRTT, a moving average with gain 1/8), both 0 until the first reply.
