@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/sturdyws/sturdy/bench/internal/drivers"
+	"github.com/sturdyws/sturdy/bench/internal/scenario"
+	"github.com/sturdyws/sturdy/bench/internal/server"
+)
+
+// TestMain doubles as the benchmark server when the test binary is
+// re-executed as one (see startServer), and checks for leaked goroutines
+// otherwise.
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		if err := server.Serve(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench server:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// TestCheck runs what `go run . -check` runs: the byte-exact self-check
+// of every library, then every scenario once at a tiny scale, and expects
+// numbers from every library in every scenario that applies to it.
+func TestCheck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := config{rounds: 1, scale: checkScale, drivers: drivers.All(), scenarios: scenario.All(), check: true}
+	var out, log bytes.Buffer
+	res, err := run(ctx, cfg, &out, &log)
+	require.NoError(t, err, "log:\n%s", log.String())
+	require.Empty(t, res.Failures)
+	for _, sc := range cfg.scenarios {
+		for _, d := range cfg.drivers {
+			if !sc.Applies(d) {
+				continue
+			}
+			s := res.Summarize(sc.Name(), d.Name(), sc.Metrics()[0].Key)
+			if assert.Equal(t, 1, s.N, "%s %s: runs", sc.Name(), d.Name()) {
+				assert.Greater(t, s.Median, 0.0, "%s %s: %s", sc.Name(), d.Name(), sc.Metrics()[0].Key)
+			}
+		}
+	}
+	assert.Contains(t, out.String(), "### Targets")
+}
+
+// TestPickDriversKeepsReferences checks that the ratio references stay in
+// a run that names other libraries only.
+func TestPickDriversKeepsReferences(t *testing.T) {
+	ds, err := pickDrivers("sturdy")
+	require.NoError(t, err)
+	var names []string
+	for _, d := range ds {
+		names = append(names, d.Name())
+	}
+	assert.Equal(t, []string{"sturdy", "gorilla", "raw"}, names)
+	_, err = pickDrivers("nope")
+	require.Error(t, err)
+	_, err = pickScenarios("push-64,nope")
+	require.Error(t, err)
+}

@@ -1,0 +1,85 @@
+package drivers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sturdyws/sturdy/client"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// Client drives sturdy's reconnecting client.Client with default Options
+// (heartbeat on, memory queue, AtMostOnce). Write and Send are both Send:
+// the message is copied into the queue and the Client's writer drains it,
+// coalescing whatever is ready (WriteBuffered, one Flush per batch), so
+// Flush has nothing to do. Reads are Read, which hands over each message
+// in a slice of its own (the Client's reader copies it off the
+// connection). Hold has nothing to do: the Client always reads.
+type Client struct{}
+
+// Name implements Driver.
+func (Client) Name() string { return "sturdy-client" }
+
+// Dial implements Driver: Start, then WaitConnected.
+func (Client) Dial(ctx context.Context, url string) (Conn, error) {
+	c, err := client.Start(context.Background(), client.Options{URL: url, FailFirstAttempt: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.WaitConnected(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return &clientConn{c: c}, nil
+}
+
+type clientConn struct {
+	c   *client.Client
+	exp expectation
+}
+
+func (s *clientConn) Write(text bool, p []byte) error {
+	typ := transport.MessageBinary
+	if text {
+		typ = transport.MessageText
+	}
+	_, err := s.c.Send(context.Background(), typ, p)
+	return err
+}
+
+func (s *clientConn) Send(p []byte) error {
+	_, err := s.c.Send(context.Background(), transport.MessageBinary, p)
+	return err
+}
+
+func (s *clientConn) Flush() error { return nil }
+
+func (s *clientConn) Expect(n int, check Check) { s.exp = expectation{n, check} }
+
+func (s *clientConn) Wait() error {
+	ctx := context.Background()
+	for i := range s.exp.n {
+		m, err := s.c.Read(ctx)
+		if err != nil {
+			return err
+		}
+		if s.exp.check != nil {
+			if err := s.exp.check(i, m.Type == transport.MessageText, m.Payload); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *clientConn) Hold() {}
+
+// Close closes the Client; messages still queued (none, once a scenario
+// has had its answer) are not an error here.
+func (s *clientConn) Close() error {
+	err := s.c.Close()
+	if errors.Is(err, client.ErrUndelivered) {
+		return nil
+	}
+	return err
+}

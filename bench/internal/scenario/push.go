@@ -1,0 +1,85 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sturdyws/sturdy/bench/internal/drivers"
+	"github.com/sturdyws/sturdy/bench/internal/payload"
+)
+
+// Push measures receiving: the server sends Count binary messages of Size
+// bytes as fast as the socket takes them, and the clock runs from the
+// client's go-ahead to the last message read.
+type Push struct {
+	Size, Count int
+}
+
+// Name implements Scenario.
+func (p Push) Name() string { return "push-" + sizeName(p.Size) }
+
+// Describe implements Scenario.
+func (p Push) Describe() string {
+	return fmt.Sprintf("server pushes %s binary messages; client reads them", sizeLabel(p.Size))
+}
+
+// Metrics implements Scenario.
+func (Push) Metrics() []Metric {
+	return []Metric{
+		{Key: "msgs_per_s", Ratio: true, Header: "msgs/s", Better: Higher, Format: FormatCount},
+		{Key: "mb_per_s", Header: "MB/s", Better: Higher, Format: FormatCount},
+		{Key: "allocs", Header: "allocs/msg", Better: Lower, Format: FormatCount},
+		{Key: "bytes", Header: "B/msg", Better: Lower, Format: FormatBytes},
+		{Key: "cpu_ns", Header: "CPU ns/msg", Better: Lower, Format: FormatCount},
+	}
+}
+
+// Applies implements Scenario: every driver reads.
+func (Push) Applies(drivers.Driver) bool { return true }
+
+// Run implements Scenario.
+func (p Push) Run(ctx context.Context, env Env, d drivers.Driver) (Result, error) {
+	count := env.scaled(p.Count, 3)
+	c, err := dial(ctx, d, env.url(fmt.Sprintf("/push?size=%d&count=%d", p.Size, count)))
+	if err != nil {
+		return nil, err
+	}
+	var check drivers.Check
+	if env.Verify {
+		check = func(i int, text bool, b []byte) error {
+			if text {
+				return fmt.Errorf("message %d: text, want binary", i)
+			}
+			return payload.Check(b, p.Size, uint64(i))
+		}
+	}
+	c.Expect(count, check)
+	m := startMeter()
+	err = c.Write(true, []byte("go"))
+	if err == nil {
+		err = c.Wait()
+	}
+	s := m.stop()
+	err = errors.Join(err, c.Close())
+	if err != nil {
+		return nil, err
+	}
+	r := Result{
+		"msgs_per_s": float64(count) / s.wall.Seconds(),
+		"mb_per_s":   float64(count) * float64(p.Size) / 1e6 / s.wall.Seconds(),
+	}
+	s.perOp(r, count, "")
+	return r, nil
+}
+
+// sizeName renders 64, 1k, 1m.
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dm", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dk", n>>10)
+	}
+	return fmt.Sprint(n)
+}

@@ -1,0 +1,148 @@
+// Package scenario holds the benchmark's workloads. Each runs one driver
+// through one workload against the benchmark server and returns the
+// numbers of that run; the runner repeats them round after round.
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sturdyws/sturdy/bench/internal/drivers"
+)
+
+// Env is what a scenario needs from the runner.
+type Env struct {
+	// BaseURL is the server's address, "ws://127.0.0.1:PORT".
+	BaseURL string
+	// Scale multiplies every message and connection count.
+	Scale float64
+	// Verify makes the scenario check every byte it receives (and the
+	// sink every byte it is sent): the self-check. Its timings are not
+	// reported.
+	Verify bool
+	// Control sends one command to the server process and returns its
+	// answer (used by the reconnect scenario).
+	Control func(ctx context.Context, cmd string) (string, error)
+}
+
+// scaled returns n scaled by e.Scale, at least least.
+func (e Env) scaled(n, least int) int {
+	return max(least, int(math.Round(float64(n)*e.Scale)))
+}
+
+// url returns the address of path on the server.
+func (e Env) url(pathAndQuery string) string { return e.BaseURL + pathAndQuery }
+
+// Better says which way a metric improves.
+type Better int
+
+const (
+	// Higher values are better (throughput).
+	Higher Better = iota
+	// Lower values are better (latency, cost).
+	Lower
+)
+
+// Metric describes one number a scenario reports.
+type Metric struct {
+	Key    string // JSON key
+	Header string // table column header
+	Better Better
+	// Ratio asks for columns comparing the libraries' medians of this
+	// metric with gorilla's and the raw limit's.
+	Ratio bool
+	// Format renders a value for the table.
+	Format func(float64) string
+}
+
+// Result maps metric keys to the values of one run.
+type Result map[string]float64
+
+// Scenario is one workload.
+type Scenario interface {
+	// Name is the scenario's short name (push-64, echo-128, ...).
+	Name() string
+	// Describe says in one line what it measures.
+	Describe() string
+	// Metrics lists what Run reports; the first is the one ratios use.
+	Metrics() []Metric
+	// Applies reports whether the scenario makes sense for d.
+	Applies(d drivers.Driver) bool
+	// Run runs the workload once with d.
+	Run(ctx context.Context, env Env, d drivers.Driver) (Result, error)
+}
+
+// All returns every scenario in table order.
+func All() []Scenario {
+	return []Scenario{
+		Push{Size: 64, Count: 2_000_000},
+		Push{Size: 1 << 10, Count: 500_000},
+		Push{Size: 1 << 20, Count: 1_000},
+		Echo{Size: 128, Count: 10_000},
+		Send{Size: 64, Count: 500_000},
+		Idle{Conns: 2_000},
+		Replay{Messages: 10, Size: 64, Reps: 3},
+	}
+}
+
+// dial opens a connection with a deadline.
+func dial(ctx context.Context, d drivers.Driver, url string) (drivers.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := d.Dial(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", url, err)
+	}
+	return c, nil
+}
+
+// Formatting helpers for the tables.
+
+// sizeLabel renders a message size for people: 64 B, 1 KiB, 1 MiB.
+func sizeLabel(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// FormatCount renders a rate or count with an SI suffix.
+func FormatCount(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e9:
+		return fmt.Sprintf("%.2fG", v/1e9)
+	case a >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case a >= 1e4:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// FormatBytes renders a byte count in B, KiB or MiB.
+func FormatBytes(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
+	case a >= 10<<10:
+		return fmt.Sprintf("%.1f KiB", v/(1<<10))
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// FormatMicros renders a duration given in microseconds.
+func FormatMicros(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.2f ms", v/1000)
+	}
+	return fmt.Sprintf("%.1f µs", v)
+}

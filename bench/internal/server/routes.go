@@ -1,0 +1,132 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/sturdyws/sturdy/bench/internal/payload"
+	"github.com/sturdyws/sturdy/bench/internal/wsraw"
+)
+
+// connState is one accepted connection after its handshake.
+type connState struct {
+	*wsraw.Conn
+	path  string
+	query url.Values
+}
+
+func newConnState(nc net.Conn, br *bufio.Reader, target string) *connState {
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		u = &url.URL{Path: target}
+	}
+	return &connState{Conn: wsraw.NewConn(nc, br, writeBuffer, false), path: u.Path, query: u.Query()}
+}
+
+// intParam reads a non-negative integer query parameter.
+func (c *connState) intParam(name string) int {
+	n, err := strconv.Atoi(c.query.Get(name))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// route picks the behaviour from the path.
+func (s *server) route(c *connState) {
+	switch c.path {
+	case "/push":
+		c.push()
+	case "/echo":
+		c.echo()
+	case "/sink":
+		c.sink()
+	default:
+		c.drain()
+	}
+}
+
+// push waits for the client's go-ahead, sends count messages of size
+// bytes as fast as the socket takes them, then drains until the client
+// closes.
+func (c *connState) push() {
+	size, count := max(c.intParam("size"), payload.Min), c.intParam("count")
+	if _, _, err := c.ReadMessage(); err != nil {
+		return
+	}
+	p := payload.New(size)
+	for i := range count {
+		payload.Stamp(p, uint64(i))
+		if err := c.WriteMessage(wsraw.OpBinary, p); err != nil {
+			return
+		}
+	}
+	if c.Flush() != nil {
+		return
+	}
+	c.drain()
+}
+
+// echo sends every message back, flushing when no more input is waiting,
+// so a pipelining client is answered in batches and a sequential one at
+// once.
+func (c *connState) echo() {
+	for {
+		op, p, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(op, p); err != nil {
+			return
+		}
+		if c.BR.Buffered() == 0 && c.Flush() != nil {
+			return
+		}
+	}
+}
+
+// sink reads count messages, checks them when asked to, and acknowledges
+// the last one with a text message.
+func (c *connState) sink() {
+	count, size, verify := c.intParam("count"), c.intParam("size"), c.query.Get("verify") == "1"
+	var bad error
+	for i := range count {
+		if !verify {
+			if _, _, err := c.DiscardMessage(); err != nil {
+				return
+			}
+			continue
+		}
+		op, p, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		if bad == nil && op != wsraw.OpBinary {
+			bad = fmt.Errorf("message %d: opcode %d, want binary", i, op)
+		}
+		if bad == nil {
+			bad = payload.Check(p, size, uint64(i))
+		}
+	}
+	ack := "ok " + strconv.Itoa(count)
+	if bad != nil {
+		ack = "bad: " + bad.Error()
+	}
+	if c.WriteFlush(wsraw.OpText, []byte(ack)) != nil {
+		return
+	}
+	c.drain()
+}
+
+// drain reads and drops messages until the connection ends; control
+// frames are answered on the way.
+func (c *connState) drain() {
+	for {
+		if _, _, err := c.DiscardMessage(); err != nil {
+			return
+		}
+	}
+}
