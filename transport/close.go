@@ -71,13 +71,7 @@ func (c *Conn) awaitPeerClose() {
 	deadline := time.Now().Add(c.closeTimeout)
 	t := time.NewTimer(c.closeTimeout)
 	defer t.Stop()
-	select {
-	case r.sem <- struct{}{}:
-	case <-c.closeRcvd:
-		return
-	case <-c.closed:
-		return
-	case <-t.C:
+	if !r.sem.tryAcquire() && !r.sem.acquireOr(c.closeRcvd, c.closed, t.C) {
 		return
 	}
 	defer release(r.sem)

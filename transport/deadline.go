@@ -68,32 +68,21 @@ func (d *deadlineArm) disarm() {
 	d.mu.Unlock()
 }
 
-// acquire takes a one-slot semaphore, giving up when ctx is done.
-func acquire(ctx context.Context, sem chan struct{}) error {
-	select {
-	case sem <- struct{}{}:
+// acquire takes sem, giving up when ctx is done.
+func acquire(ctx context.Context, s *sem) error {
+	if s.tryAcquire() {
 		return nil
-	default:
 	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
+	if !s.acquireOr(ctx.Done(), nil, nil) {
 		return ctx.Err()
 	}
+	return nil
 }
 
-// tryAcquire takes sem if it is free.
-func tryAcquire(sem chan struct{}) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
+// tryAcquire takes s if it is free.
+func tryAcquire(s *sem) bool { return s.tryAcquire() }
 
-func release(sem chan struct{}) { <-sem }
+func release(s *sem) { s.release() }
 
 // ctxErr returns the context's error when err, a network timeout, was
 // caused by ctx: cancelled, or its deadline passed (the socket deadline can

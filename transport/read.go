@@ -17,7 +17,7 @@ type reader struct {
 	c     *Conn
 	br    *bufio.Reader
 	limit atomic.Int64
-	sem   chan struct{} // held by the goroutine inside a read call
+	sem   *sem // held by the goroutine inside a read call
 	dl    deadlineArm
 	ctx   context.Context // the context of the call in progress
 
@@ -43,7 +43,7 @@ func (r *reader) init(c *Conn, br *bufio.Reader, limit int64) {
 	r.c = c
 	r.br = br
 	r.limit.Store(limit)
-	r.sem = make(chan struct{}, 1)
+	r.sem = newSem()
 	r.dl.set = c.nc.SetReadDeadline
 	r.ctx = context.Background()
 	r.msg.r = r

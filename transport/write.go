@@ -23,8 +23,8 @@ var errControlTooLong = errors.New("transport: control frame payload over 125 by
 // close) can slip between the fragments of a long message as §5.4 allows.
 type writer struct {
 	c        *Conn
-	msgSem   chan struct{}
-	frameSem chan struct{}
+	msgSem   *sem
+	frameSem *sem
 	buf      []byte // frames not yet written; cap is the buffer size
 	keys     keySource
 	dl       deadlineArm
@@ -33,8 +33,8 @@ type writer struct {
 
 func (w *writer) init(c *Conn, size int) {
 	w.c = c
-	w.msgSem = make(chan struct{}, 1)
-	w.frameSem = make(chan struct{}, 1)
+	w.msgSem = newSem()
+	w.frameSem = newSem()
 	w.buf = make([]byte, 0, max(size, 2*MaxHeaderSize))
 	if c.client {
 		w.keys = newKeySource()
@@ -236,19 +236,17 @@ var errFrameBusy = errors.New("transport: write lock busy past the timeout")
 // acquireFrame takes the frame lock. A call with no cancellable context (the
 // pongs and close frames the connection writes on its own) still gives up
 // after timeout, so a write stuck on a stalled peer cannot hang the reader.
-func acquireFrame(ctx context.Context, sem chan struct{}, timeout time.Duration) error {
+func acquireFrame(ctx context.Context, s *sem, timeout time.Duration) error {
 	if ctx.Done() != nil || timeout <= 0 {
-		return acquire(ctx, sem)
+		return acquire(ctx, s)
 	}
-	if tryAcquire(sem) {
+	if s.tryAcquire() {
 		return nil
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-t.C:
+	if !s.acquireOr(nil, nil, t.C) {
 		return errFrameBusy
 	}
+	return nil
 }

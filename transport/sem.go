@@ -1,0 +1,57 @@
+package transport
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// sem is a lock with one holder that a waiter can abandon (on a context, a
+// timer or the connection closing): the read side and the two write locks
+// of a Conn. Taking a free one is a single compare-and-swap and letting it
+// go an atomic store, so the usual case of one reader and one writer costs
+// no channel operation on the per-message path; only waiters park, on a
+// one-token channel.
+type sem struct {
+	held    atomic.Bool
+	waiters atomic.Int32
+	wake    chan struct{} // a token: the holder let go while someone waited
+}
+
+func newSem() *sem { return &sem{wake: make(chan struct{}, 1)} }
+
+func (s *sem) tryAcquire() bool { return s.held.CompareAndSwap(false, true) }
+
+// release lets s go and wakes one waiter, if any. The store comes before
+// the load of waiters, and a waiter counts itself before it tries again,
+// so (atomics being sequentially consistent) either the waiter sees the
+// lock free or the releaser sees the waiter: no wake-up is lost.
+func (s *sem) release() {
+	s.held.Store(false)
+	if s.waiters.Load() > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// acquireOr takes s, waiting until it is free, or gives up and returns
+// false as soon as a or b is closed or t fires. Nil channels never are.
+func (s *sem) acquireOr(a, b <-chan struct{}, t <-chan time.Time) bool {
+	s.waiters.Add(1)
+	defer s.waiters.Add(-1)
+	for {
+		if s.tryAcquire() {
+			return true
+		}
+		select {
+		case <-s.wake:
+		case <-a:
+			return false
+		case <-b:
+			return false
+		case <-t:
+			return false
+		}
+	}
+}
