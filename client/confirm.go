@@ -3,7 +3,9 @@ package client
 import (
 	"context"
 	"encoding/binary"
+	"sync/atomic"
 
+	"github.com/sturdyws/sturdy/queue"
 	"github.com/sturdyws/sturdy/transport"
 )
 
@@ -24,10 +26,31 @@ const confirmTag = 'c'
 // Every field but pong belongs to the writer goroutine.
 type confirmer struct {
 	pong      chan struct{} // the reader signals the outstanding ping's pong
+	acked     atomic.Uint64 // the highest number a pong confirmed (set by the reader)
 	written   uint64        // the last sequence number handed to the connection
 	pinged    uint64        // the number the outstanding ping confirms; 0 if none
 	confirmed uint64        // everything up to this has been confirmed
-	payload   [9]byte
+	// unconfirmed holds the entries written and not yet known confirmed,
+	// oldest first. Their payloads stay valid: the queue neither expires
+	// nor evicts an entry it has handed out, until an ack or a Rewind.
+	unconfirmed []queue.Entry
+	payload     [9]byte
+}
+
+// wrote records the entries of a batch handed to the connection, and
+// forgets those a pong has confirmed since.
+func (cf *confirmer) wrote(batch []queue.Entry) {
+	acked := cf.acked.Load()
+	i := 0
+	for i < len(cf.unconfirmed) && cf.unconfirmed[i].Seq <= acked {
+		i++
+	}
+	n := copy(cf.unconfirmed, cf.unconfirmed[i:])
+	clear(cf.unconfirmed[n:])
+	cf.unconfirmed = append(cf.unconfirmed[:n], batch...)
+	if len(batch) > 0 {
+		cf.written = batch[len(batch)-1].Seq
+	}
 }
 
 func newConfirmer() *confirmer { return &confirmer{pong: make(chan struct{}, 1)} }
@@ -84,6 +107,7 @@ func (c *Client) pongReceived(p []byte) {
 	if cf == nil || !ok {
 		return
 	}
+	cf.acked.Store(seq)
 	_ = c.q.AckThrough(seq)
 	select {
 	case cf.pong <- struct{}{}:
@@ -93,19 +117,17 @@ func (c *Client) pongReceived(p []byte) {
 
 // reportUnconfirmed runs after a connection has ended and its goroutines
 // are gone: every message written to it whose confirmation never came is
-// reported and removed, so it is not resent.
+// reported and removed, so it is not resent. It walks its own record of
+// what was written rather than the queue, which would drop an entry whose
+// max age has passed since as "expired", though it was sent.
 func (c *Client) reportUnconfirmed(cf *confirmer, cause error) {
-	if cf.written <= cf.confirmed {
-		return
-	}
-	c.q.Rewind()
-	for {
-		e, ok := c.q.TryNext()
-		if !ok || e.Seq > cf.written {
-			break
+	acked := cf.acked.Load()
+	for _, e := range cf.unconfirmed {
+		if e.Seq > acked {
+			c.deadLetter(deadLetter(e, ReasonUnconfirmed, cause))
+			_ = c.q.Ack(e.Seq)
 		}
-		c.deadLetter(deadLetter(e, ReasonUnconfirmed, cause))
-		_ = c.q.Ack(e.Seq)
 	}
-	c.q.Rewind()
+	clear(cf.unconfirmed)
+	cf.unconfirmed = cf.unconfirmed[:0]
 }

@@ -63,6 +63,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		// A completed closing handshake proves the server read every frame
 		// before its close frame.
 		if conn.Close(transport.StatusNormalClosure, "") == nil && cf != nil {
+			cf.acked.Store(cf.written)
 			_ = c.q.AckThrough(cf.written)
 			cf.confirmed = cf.written
 		}
@@ -212,10 +213,10 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 				break
 			}
 		}
-		if cf != nil && len(batch) > 0 {
+		if cf != nil {
 			// Bytes of every frame handed over may have left, even when the
 			// write failed: the whole batch now awaits confirmation.
-			cf.written = batch[len(batch)-1].Seq
+			cf.wrote(batch)
 		}
 		if werr == nil {
 			if cf != nil {
