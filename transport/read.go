@@ -195,7 +195,7 @@ func (r *reader) readAll(dst []byte) ([]byte, error) {
 	if cap(dst) == 0 {
 		// Start at the first frame's size, within reason: the peer has
 		// promised those bytes but not sent them.
-		dst = make([]byte, 0, min(max(r.remain, 512), 32<<10))
+		dst = make([]byte, 0, min(max(r.remain, 512), 32<<10, r.outLimit))
 	}
 	for {
 		var n int
@@ -207,8 +207,8 @@ func (r *reader) readAll(dst []byte) ([]byte, error) {
 			dst = grown
 			continue
 		} else {
-			// A compressed message as large as the limit: whatever more
-			// it holds fails the connection with 1009 (see inflate).
+			// A message as large as the limit: whatever more it holds
+			// fails the connection with 1009 (in payload or inflate).
 			_, err = r.read(r.discard[:1])
 		}
 		if err == io.EOF {
@@ -220,13 +220,12 @@ func (r *reader) readAll(dst []byte) ([]byte, error) {
 	}
 }
 
-// grow makes room in a full dst. A compressed message's size is unknown
-// until it ends, so for one dst never grows past the read limit, and grow
-// reports false once it holds that much.
+// grow makes room in a full dst, doubling it but never past the read
+// limit: a compressed message's size is unknown until it ends, and an
+// uncompressed one's is known only a frame at a time, so the buffer
+// stays within the limit whatever the peer sends. It reports false once
+// dst holds that much.
 func (r *reader) grow(dst []byte) ([]byte, bool) {
-	if !r.compressed {
-		return append(dst, 0)[:len(dst)], true
-	}
 	if int64(len(dst)) >= r.outLimit {
 		return dst, false
 	}
