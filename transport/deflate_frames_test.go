@@ -300,7 +300,7 @@ func TestDeflateThreshold(t *testing.T) {
 // frame only, and the fragments together inflate to the message.
 func TestDeflateStreamingFrames(t *testing.T) {
 	cc, raw := rawServer(t, deflateCfg(DeflateParams{}, CompressionOptions{}))
-	msg := []byte(strings.Repeat("0123456789abcdef", 20000))
+	msg := jsonMessage(3, 320000)
 	errc := make(chan error, 1)
 	go func() {
 		w, err := cc.Writer(context.Background(), MessageBinary)

@@ -32,6 +32,12 @@ func newCompressor(d *deflateConfig, client bool) *compressor {
 	if bits < maxWindowBits {
 		z.maxLen = 1 << bits
 	}
+	if z.level == 0 {
+		z.level = defaultLevelTakeover
+		if z.reset || z.maxLen >= 0 {
+			z.level = defaultLevelNoTakeover
+		}
+	}
 	return z
 }
 
