@@ -133,7 +133,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
 // SetReadLimit sets the largest message, in bytes, that a read accepts; a
 // larger one fails the connection with 1009. It is safe for concurrent use
-// and applies from the next frame on.
+// and applies from the next message on.
 func (c *Conn) SetReadLimit(n int64) {
 	if n <= 0 {
 		n = DefaultReadLimit

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -147,4 +148,56 @@ func formatExtensions(exts []extension) string {
 		}
 	}
 	return b.String()
+}
+
+// FuzzDeflateRoundTrip writes messages through a compressing client Conn
+// and reads them back through a decompressing server Conn, for any
+// messages and any negotiated parameters: what arrives must be what was
+// sent, whichever messages went out compressed.
+func FuzzDeflateRoundTrip(f *testing.F) {
+	f.Add([]byte("hello hello hello hello\x00second message, hello\x00\x00third"), uint8(0), uint8(0))
+	f.Add(bytes.Repeat([]byte("abcdefgh"), 200), uint8(3), uint8(9))
+	f.Add([]byte(strings.Repeat("x", 300)+"\x00"+strings.Repeat("y", 100)), uint8(1), uint8(8))
+	f.Fuzz(func(t *testing.T, data []byte, flags, bits uint8) {
+		params := DeflateParams{
+			ClientNoContextTakeover: flags&1 != 0,
+			ServerNoContextTakeover: flags&2 != 0,
+			ClientMaxWindowBits:     minWindowBits + int(bits)%8,
+			ServerMaxWindowBits:     full,
+		}
+		opts := CompressionOptions{Threshold: int(flags>>2)%4*32 - 1, Level: int(flags>>4) % 10}
+		msgs := bytes.Split(data, []byte{0})
+		wire := &memConn{in: bytes.NewReader(nil)}
+		w := newConn(connConfig{nc: wire, client: true, deflate: newDeflateConfig(params, &opts)})
+		ctx := context.Background()
+		for i, m := range msgs {
+			var err error
+			if i%3 == 2 {
+				// Every third message goes through the streaming writer,
+				// in two fragments.
+				var mw io.WriteCloser
+				if mw, err = w.Writer(ctx, MessageBinary); err == nil {
+					_, _ = mw.Write(m[:len(m)/2])
+					_, _ = mw.Write(m[len(m)/2:])
+					err = mw.Close()
+				}
+			} else {
+				err = w.Write(ctx, MessageBinary, m)
+			}
+			if err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+		}
+		r := newConn(connConfig{nc: &memConn{in: bytes.NewReader(wire.out.Bytes())}, client: false,
+			deflate: newDeflateConfig(params, &opts)})
+		for i, want := range msgs {
+			_, got, err := r.Read(ctx)
+			if err != nil {
+				t.Fatalf("read %d: %v", i, err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("message %d: got %q, want %q", i, got, want)
+			}
+		}
+	})
 }

@@ -208,8 +208,10 @@ func (r *reader) readAll(dst []byte) ([]byte, error) {
 			continue
 		} else {
 			// A message as large as the limit: whatever more it holds
-			// fails the connection with 1009 (in payload or inflate).
-			_, err = r.read(r.discard[:1])
+			// fails the connection with 1009.
+			if n, err = r.read(r.discard[:1]); n > 0 {
+				return dst, r.fail(StatusMessageTooBig, "message over the read limit")
+			}
 		}
 		if err == io.EOF {
 			return dst, nil
