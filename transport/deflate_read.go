@@ -133,7 +133,7 @@ func (s *inflateSource) fill() error {
 	if s.off < len(s.buf) {
 		return nil
 	}
-	if !s.wire {
+	for !s.wire {
 		n, err := s.r.payload(s.buf[:cap(s.buf)])
 		s.buf, s.off = s.buf[:n], 0
 		if err == io.EOF {
