@@ -69,6 +69,13 @@ type AcceptOptions struct {
 	// payload is valid only during the call. Default: none.
 	OnPong func(payload []byte)
 
+	// Compression accepts permessage-deflate (RFC 7692): Accept answers
+	// the first offer it can, with the parameters the client asked for
+	// combined with these (the stricter of the two wins), and declines
+	// offers that are malformed. See CompressionOptions for why it is off
+	// by default. Default (nil): offers are declined.
+	Compression *CompressionOptions
+
 	// ResponseHeader holds extra headers for the 101 response, e.g.
 	// Set-Cookie. It may not set Upgrade, Connection or Sec-WebSocket-*
 	// (ErrReservedHeader). Headers set on the ResponseWriter are not sent
@@ -93,8 +100,9 @@ type AcceptOptions struct {
 //
 // A ResponseHeader that sets a reserved or malformed header is a bug in
 // the server: Accept answers 500 and returns ErrReservedHeader or
-// ErrInvalidHeader. Extensions the client offers are declined. Accept is
-// safe for concurrent use.
+// ErrInvalidHeader, and invalid Compression options a 500 with
+// ErrInvalidCompression. Extensions other than permessage-deflate are
+// declined. Accept is safe for concurrent use.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	var o AcceptOptions
 	if opts != nil {
@@ -104,12 +112,21 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return nil, err
 	}
+	if err := o.Compression.check(); err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return nil, err
+	}
 	if err := checkRequest(r, &o); err != nil {
 		reject(w, err)
 		return nil, err
 	}
 	key := r.Header.Get("Sec-Websocket-Key")
 	sub := selectSubprotocol(r, o.Subprotocols)
+	extResp, params := serverNegotiate(r.Header.Values("Sec-Websocket-Extensions"), o.Compression)
+	var dc *deflateConfig
+	if params != nil {
+		dc = newDeflateConfig(*params, o.Compression)
+	}
 
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -124,7 +141,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	// connection; from here on they are the Conn's to manage.
 	_ = nc.SetDeadline(time.Time{})
 	_ = nc.SetWriteDeadline(time.Now().Add(acceptWriteTimeout))
-	if _, err := nc.Write(appendUpgradeResponse(nil, key, sub, o.ResponseHeader)); err != nil {
+	if _, err := nc.Write(appendUpgradeResponse(nil, key, sub, extResp, o.ResponseHeader)); err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("transport: writing 101 response: %w", err)
 	}
@@ -141,6 +158,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
+		deflate:         dc,
 	}), nil
 }
 
@@ -258,11 +276,14 @@ func selectSubprotocol(r *http.Request, supported []string) string {
 }
 
 // appendUpgradeResponse appends the 101 response of RFC 6455 §4.2.2.
-func appendUpgradeResponse(b []byte, key, subprotocol string, extra http.Header) []byte {
+func appendUpgradeResponse(b []byte, key, subprotocol, extensions string, extra http.Header) []byte {
 	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"...)
 	b = appendField(b, "Sec-WebSocket-Accept", acceptKey(key))
 	if subprotocol != "" {
 		b = appendField(b, "Sec-WebSocket-Protocol", subprotocol)
+	}
+	if extensions != "" {
+		b = appendField(b, "Sec-WebSocket-Extensions", extensions)
 	}
 	for k, vs := range extra {
 		for _, v := range vs {

@@ -54,6 +54,8 @@ type connConfig struct {
 	closeTimeout    time.Duration
 	onPing          func(payload []byte)
 	onPong          func(payload []byte)
+	// deflate is the negotiated permessage-deflate, or nil.
+	deflate *deflateConfig
 }
 
 // Conn is a WebSocket connection, client or server side.
@@ -73,6 +75,7 @@ type Conn struct {
 	closeTimeout time.Duration
 	onPing       func([]byte)
 	onPong       func([]byte)
+	deflate      *deflateConfig
 
 	rd reader
 	wr writer
@@ -106,11 +109,16 @@ func newConn(cfg connConfig) *Conn {
 		closeTimeout: cfg.closeTimeout,
 		onPing:       cfg.onPing,
 		onPong:       cfg.onPong,
+		deflate:      cfg.deflate,
 		closed:       make(chan struct{}),
 		closeRcvd:    make(chan struct{}),
 	}
 	c.rd.init(c, cfg.br, cfg.readLimit)
 	c.wr.init(c, cfg.writeBufferSize)
+	if cfg.deflate != nil {
+		c.rd.deflate = cfg.deflate
+		c.wr.z = newCompressor(cfg.deflate, cfg.client)
+	}
 	return c
 }
 
@@ -125,7 +133,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
 // SetReadLimit sets the largest message, in bytes, that a read accepts; a
 // larger one fails the connection with 1009. It is safe for concurrent use
-// and applies from the next frame on.
+// and applies from the next message on.
 func (c *Conn) SetReadLimit(n int64) {
 	if n <= 0 {
 		n = DefaultReadLimit

@@ -27,8 +27,10 @@ import (
 // the response is returned too, its Body holding at most the first 1 KiB
 // of the server's body. HandshakeError.Header leaves out Set-Cookie and any
 // credential header, since errors end up in logs. A 101 that selects a
-// subprotocol that was not offered, or any extension, is rejected: Dial
-// offers none.
+// subprotocol that was not offered is rejected, and so is one whose
+// Sec-WebSocket-Extensions is anything but a valid answer to the
+// permessage-deflate offer that opts.Compression makes (the error then
+// also matches ErrExtension); without Compression, any extension is.
 //
 // The response's status line and header may take at most 16 KiB and 128
 // fields (ErrResponseTooLarge). A Retry-After header, in seconds or as an
@@ -155,6 +157,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *http.Respons
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
+		deflate:         up.deflate,
 	})
 	return c, up.resp, nil
 }
@@ -164,6 +167,7 @@ type upgraded struct {
 	nc          net.Conn // raw, or TLS over raw
 	br          *bufio.Reader
 	subprotocol string
+	deflate     *deflateConfig
 	resp        *http.Response
 }
 
@@ -207,6 +211,13 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, o *DialOptions,
 	sub, problem := checkUpgrade(head, key, o.Subprotocols)
 	if problem != "" {
 		return up, upgradeError(head, problem)
+	}
+	params, problem := clientNegotiate(head.header.Values("Sec-Websocket-Extensions"), o.Compression)
+	if problem != "" {
+		return up, extensionError(head, problem)
+	}
+	if params != nil {
+		up.deflate = newDeflateConfig(*params, o.Compression)
 	}
 	up.nc, up.br, up.subprotocol = nc, br, sub
 	return up, nil

@@ -86,6 +86,12 @@ type DialOptions struct {
 	// the reading goroutine; payload is valid only during the call.
 	// Default: none.
 	OnPong func(payload []byte)
+
+	// Compression offers permessage-deflate (RFC 7692) with these
+	// parameters; Conn.Compression reports what the server accepted. See
+	// CompressionOptions for why it is off by default. Default (nil): no
+	// offer, and a server that selects an extension anyway is refused.
+	Compression *CompressionOptions
 }
 
 // resolved returns a copy of o with every default filled in, so the dial
@@ -137,6 +143,9 @@ func reservedRequestHeader(key string) bool {
 // but never its value, which may be a credential.
 func (o *DialOptions) check() error {
 	if err := checkHeader(o.Header, reservedRequestHeader); err != nil {
+		return err
+	}
+	if err := o.Compression.check(); err != nil {
 		return err
 	}
 	for i, p := range o.Subprotocols {

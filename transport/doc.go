@@ -49,10 +49,32 @@
 // wrong. Masking keys come from a ChaCha8 generator seeded per connection
 // from crypto/rand, and handshake keys from crypto/rand directly.
 //
+// # Compression
+//
+// DialOptions.Compression offers permessage-deflate (RFC 7692) and
+// AcceptOptions.Compression accepts it; it is off by default, for the
+// reasons given on CompressionOptions. The client checks the server's
+// answer strictly (RFC 7692 §7): an unknown, repeated or malformed
+// parameter, a window it did not offer to limit, or permessage-deflate
+// twice fails Dial with a *HandshakeError matching ErrExtension, while the
+// answers the RFC allows (server_no_context_takeover unasked, errata 4982;
+// client_no_context_takeover left out) are accepted. Conn.Compression
+// reports the outcome. Messages at or over CompressionOptions.Threshold
+// are compressed, with RSV1 on their first frame only; RSV1 anywhere else
+// fails the connection with 1002, corrupt compressed data with 1007.
+// Compression uses compress/flate; its compressor and decompressor are
+// created on first use and reused, so compressed messages allocate
+// nothing in steady state, and a connection without compression pays
+// nothing.
+//
 // # Limits
 //
 // Inbound messages are bounded by the read limit (DefaultReadLimit unless
 // set), control frames by RFC 6455's 125 bytes, and a handshake response's
 // status line and header by 16 KiB and 128 fields, so a hostile peer
-// cannot make a Conn allocate without bound.
+// cannot make a Conn allocate without bound. For a compressed message the
+// read limit applies to the decompressed size and is enforced while
+// decompressing: a small message that would inflate to gigabytes fails
+// with 1009 after producing the limit's worth, and ReadInto's buffer never
+// grows past the limit.
 package transport

@@ -143,6 +143,9 @@ type HandshakeError struct {
 	RetryAfter time.Duration
 	// Msg explains a rejected 101 response; empty for other statuses.
 	Msg string
+	// Err is a sentinel for the kind of rejection, when there is one:
+	// ErrExtension for a failed permessage-deflate negotiation.
+	Err error
 }
 
 func (e *HandshakeError) Error() string {
@@ -158,6 +161,9 @@ func (e *HandshakeError) Error() string {
 	}
 	return s
 }
+
+// Unwrap returns Err.
+func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // closedError is what operations return after the connection has closed: it
 // matches ErrClosed and unwraps to the cause.

@@ -60,6 +60,11 @@ func appendRequest(b []byte, u *url.URL, key string, o *DialOptions) []byte {
 	if len(o.Subprotocols) > 0 {
 		b = appendField(b, "Sec-WebSocket-Protocol", strings.Join(o.Subprotocols, ", "))
 	}
+	if o.Compression != nil {
+		b = append(b, "Sec-WebSocket-Extensions: "...)
+		b = appendDeflateOffer(b, o.Compression)
+		b = append(b, "\r\n"...)
+	}
 	for k, vs := range o.Header {
 		k = http.CanonicalHeaderKey(k)
 		if k == "Host" {
@@ -94,9 +99,6 @@ func checkUpgrade(h *responseHead, key string, offered []string) (subprotocol, p
 	}
 	if acc := hdr.Values("Sec-Websocket-Accept"); len(acc) != 1 || acc[0] != acceptKey(key) {
 		return "", "Sec-WebSocket-Accept does not match the key"
-	}
-	if _, ok := hdr["Sec-Websocket-Extensions"]; ok {
-		return "", "server selected an extension the client did not offer"
 	}
 	switch ps := hdr.Values("Sec-Websocket-Protocol"); {
 	case len(ps) == 0:
@@ -152,6 +154,14 @@ func redactURL(u *url.URL) string {
 		s += "?[redacted]"
 	}
 	return s
+}
+
+// extensionError builds the error for a 101 whose extension negotiation
+// RFC 7692 §7 says to reject; it matches ErrExtension.
+func extensionError(h *responseHead, problem string) *HandshakeError {
+	he := upgradeError(h, problem)
+	he.Err = ErrExtension
+	return he
 }
 
 // upgradeError builds the error for a 101 that RFC 6455 says to reject.

@@ -29,10 +29,18 @@ type reader struct {
 	maskPos int
 
 	// The message being read.
-	inMsg bool
-	typ   MessageType
-	size  int64 // payload bytes announced so far, checked against limit
-	utf8  utf8Validator
+	inMsg     bool
+	typ       MessageType
+	size      int64 // payload bytes announced so far, checked against wireLimit
+	wireLimit int64 // the read limit, or its compressed equivalent
+	utf8      utf8Validator
+
+	// permessage-deflate, when negotiated (see deflate_read.go).
+	deflate    *deflateConfig // nil: RSV1 is a protocol error
+	compressed bool           // the current message is compressed
+	inflated   int64          // bytes it has decompressed to so far
+	outLimit   int64          // the read limit when it began
+	z          *inflater      // created on the first compressed message
 
 	ctl     [MaxControlPayload]byte
 	discard [512]byte
@@ -161,7 +169,13 @@ func (r *reader) begin() (MessageType, error) {
 		if h.Opcode == OpContinuation {
 			return 0, r.fail(StatusProtocolError, "continuation frame with no message to continue")
 		}
-		if h.Length > r.limit.Load() {
+		r.compressed = h.Rsv&rsv1 != 0
+		r.outLimit = r.limit.Load()
+		r.wireLimit = r.outLimit
+		if r.compressed {
+			r.wireLimit = compressedLimit(r.outLimit)
+		}
+		if h.Length > r.wireLimit {
 			return 0, r.fail(StatusMessageTooBig, "message over the read limit")
 		}
 		r.inMsg = true
@@ -169,6 +183,9 @@ func (r *reader) begin() (MessageType, error) {
 		r.size = h.Length
 		r.utf8.reset()
 		r.startFrame(h)
+		if r.compressed {
+			r.beginInflate()
+		}
 		return r.typ, nil
 	}
 }
@@ -178,14 +195,24 @@ func (r *reader) readAll(dst []byte) ([]byte, error) {
 	if cap(dst) == 0 {
 		// Start at the first frame's size, within reason: the peer has
 		// promised those bytes but not sent them.
-		dst = make([]byte, 0, min(max(r.remain, 512), 32<<10))
+		dst = make([]byte, 0, min(max(r.remain, 512), 32<<10, r.outLimit))
 	}
 	for {
-		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
+		var n int
+		var err error
+		if len(dst) < cap(dst) {
+			n, err = r.read(dst[len(dst):cap(dst)])
+			dst = dst[:len(dst)+n]
+		} else if grown, ok := r.grow(dst); ok {
+			dst = grown
+			continue
+		} else {
+			// A message as large as the limit: whatever more it holds
+			// fails the connection with 1009.
+			if n, err = r.read(r.discard[:1]); n > 0 {
+				return dst, r.fail(StatusMessageTooBig, "message over the read limit")
+			}
 		}
-		n, err := r.read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
 		if err == io.EOF {
 			return dst, nil
 		}
@@ -195,15 +222,50 @@ func (r *reader) readAll(dst []byte) ([]byte, error) {
 	}
 }
 
-// read reads payload of the current message into p, handling the frames
-// that come between (continuations and interleaved control frames).
+// grow makes room in a full dst, doubling it but never past the read
+// limit: a compressed message's size is unknown until it ends, and an
+// uncompressed one's is known only a frame at a time, so the buffer
+// stays within the limit whatever the peer sends. It reports false once
+// dst holds that much.
+func (r *reader) grow(dst []byte) ([]byte, bool) {
+	if int64(len(dst)) >= r.outLimit {
+		return dst, false
+	}
+	grown := make([]byte, len(dst), min(int64(max(2*cap(dst), 512)), r.outLimit))
+	copy(grown, dst)
+	return grown, true
+}
+
+// read reads payload of the current message into p, decompressed if the
+// message is, handling the frames that come between (continuations and
+// interleaved control frames) and validating text as it goes.
 func (r *reader) read(p []byte) (int, error) {
 	if !r.inMsg {
 		return 0, io.EOF
 	}
+	var n int
+	var err error
+	if r.compressed {
+		n, err = r.inflate(p)
+	} else {
+		n, err = r.payload(p)
+	}
+	if n > 0 && r.typ == MessageText && !r.utf8.write(p[:n]) {
+		return 0, r.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+	}
+	if err == io.EOF || (err == nil && !r.compressed && r.remain == 0 && r.fin) {
+		return n, r.endMessage()
+	}
+	return n, err
+}
+
+// payload reads the current message's payload bytes as they are on the
+// wire (unmasked), stepping from frame to frame. It returns io.EOF after
+// the last byte of the last frame.
+func (r *reader) payload(p []byte) (int, error) {
 	for r.remain == 0 {
 		if r.fin {
-			return 0, r.endMessage()
+			return 0, io.EOF
 		}
 		h, err := r.header(false)
 		if err != nil {
@@ -218,7 +280,7 @@ func (r *reader) read(p []byte) (int, error) {
 		if h.Opcode != OpContinuation {
 			return 0, r.fail(StatusProtocolError, "new data frame inside a fragmented message")
 		}
-		if h.Length > r.limit.Load()-r.size {
+		if h.Length > r.wireLimit-r.size {
 			return 0, r.fail(StatusMessageTooBig, "message over the read limit")
 		}
 		r.size += h.Length
@@ -233,15 +295,9 @@ func (r *reader) read(p []byte) (int, error) {
 			r.maskPos = maskBytes(r.mask, r.maskPos, p[:n])
 		}
 		r.remain -= int64(n)
-		if r.typ == MessageText && !r.utf8.write(p[:n]) {
-			return 0, r.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
-		}
 	}
 	if err != nil {
 		return n, r.netError(err, false)
-	}
-	if r.remain == 0 && r.fin {
-		return n, r.endMessage()
 	}
 	return n, nil
 }
@@ -288,10 +344,12 @@ func (r *reader) header(atBoundary bool) (Header, error) {
 
 // check enforces the rules of RFC 6455 §5 that a single header can break.
 func (r *reader) check(h Header) error {
+	if h.Rsv != 0 {
+		if msg := r.rsvProblem(h); msg != "" {
+			return r.fail(StatusProtocolError, msg)
+		}
+	}
 	switch {
-	case h.Rsv != 0:
-		// §5.2: no extension is negotiated, so RSV1-3 must be 0.
-		return r.fail(StatusProtocolError, "reserved bits set with no extension negotiated")
 	case h.Opcode.IsReserved():
 		// §5.2: reserved opcodes fail the connection.
 		return r.fail(StatusProtocolError, "reserved opcode "+strconv.Itoa(int(h.Opcode)))

@@ -29,6 +29,7 @@ type writer struct {
 	keys     keySource
 	dl       deadlineArm
 	mw       messageWriter
+	z        *compressor // permessage-deflate, when negotiated
 }
 
 func (w *writer) init(c *Conn, size int) {
@@ -98,6 +99,9 @@ func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, flush bool)
 		return err
 	}
 	defer release(w.msgSem)
+	if w.z != nil && w.z.wants(len(p)) {
+		return w.writeCompressed(ctx, typ, p, flush, c.writeTimeout)
+	}
 	return w.frame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush, c.writeTimeout)
 }
 

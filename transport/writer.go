@@ -29,6 +29,15 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.mw.text = typ == MessageText
 	w.mw.open = true
 	w.mw.utf8.reset()
+	w.mw.z = nil
+	if w.z != nil && w.z.maxLen < 0 {
+		// Compressed whatever its size, which is not known up front; with
+		// a limited window (maxLen >= 0) it cannot be, for the same reason.
+		w.mw.z = w.z
+		w.mw.rsv = rsv1
+		w.mw.wrote = false
+		w.z.start()
+	}
 	return &w.mw, nil
 }
 
@@ -40,6 +49,12 @@ type messageWriter struct {
 	text bool
 	open bool
 	utf8 utf8Validator
+
+	// Compression of this message, if any: each Write feeds the DEFLATE
+	// writer and frames what it has output so far; Close flushes it.
+	z     *compressor
+	rsv   byte // RSV1 until the first frame is out (RFC 7692 §6.1)
+	wrote bool // bytes went into the compressor
 }
 
 // Write sends p as the next fragment of the message.
@@ -56,6 +71,9 @@ func (m *messageWriter) Write(p []byte) (int, error) {
 			m.utf8 = saved
 			return 0, ErrInvalidUTF8
 		}
+	}
+	if m.z != nil {
+		return m.writeCompressed(p)
 	}
 	if err := m.w.frame(m.ctx, Header{Opcode: m.op}, p, false, m.w.c.writeTimeout); err != nil {
 		return 0, err
@@ -77,5 +95,28 @@ func (m *messageWriter) Close() error {
 		m.w.c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "text message ended mid-rune", Err: ErrInvalidUTF8})
 		return ErrInvalidUTF8
 	}
+	if m.z != nil && m.wrote {
+		m.z.finish()
+		return m.w.frame(m.ctx, Header{Fin: true, Rsv: m.rsv, Opcode: m.op}, m.z.out, true, m.w.c.writeTimeout)
+	}
 	return m.w.frame(m.ctx, Header{Fin: true, Opcode: m.op}, nil, true, m.w.c.writeTimeout)
+}
+
+// writeCompressed feeds p to the compressor and sends what came out, if
+// anything, as the next fragment.
+func (m *messageWriter) writeCompressed(p []byte) (int, error) {
+	z := m.z
+	_, _ = z.fw.Write(p) // writes to z, which cannot fail
+	m.wrote = true
+	if len(z.out) == 0 {
+		return len(p), nil
+	}
+	err := m.w.frame(m.ctx, Header{Rsv: m.rsv, Opcode: m.op}, z.out, false, m.w.c.writeTimeout)
+	z.out = z.out[:0]
+	if err != nil {
+		return 0, err
+	}
+	m.op = OpContinuation
+	m.rsv = 0
+	return len(p), nil
 }

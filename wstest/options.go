@@ -3,6 +3,8 @@ package wstest
 import (
 	"log/slog"
 	"time"
+
+	"github.com/sturdyws/sturdy/transport"
 )
 
 // Options configures a Server. The zero value is ready to use: a server on
@@ -35,6 +37,12 @@ type Options struct {
 
 	// Subprotocols the server accepts, most preferred first. Default: none.
 	Subprotocols []string
+
+	// Compression makes the server accept permessage-deflate offers with
+	// these options (see transport.AcceptOptions.Compression), so clients
+	// can be tested with compression on. The server copies them. Default:
+	// nil, compression declined.
+	Compression *transport.CompressionOptions
 
 	// ReadLimit is the largest message the server reads; a larger one fails
 	// the connection with 1009. Default (0): transport.DefaultReadLimit.

@@ -79,6 +79,7 @@ func NewServer(opts Options) (*Server, error) {
 			InsecureSkipOriginCheck: true,
 			ReadLimit:               opts.ReadLimit,
 			CloseTimeout:            opts.CloseTimeout,
+			Compression:             cloneCompression(opts.Compression),
 		},
 		script:  append([]Rule(nil), opts.Script...),
 		done:    make(chan struct{}),
@@ -225,4 +226,14 @@ func (s *Server) behaviorFor(path string) Behavior {
 func (s *Server) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// cloneCompression copies the options, so the caller may change its own
+// after NewServer without racing with handshakes.
+func cloneCompression(o *transport.CompressionOptions) *transport.CompressionOptions {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	return &c
 }

@@ -131,6 +131,31 @@ func TestSubprotocols(t *testing.T) {
 	assert.Equal(t, "feed.v2", c.Subprotocol())
 }
 
+// TestCompression checks that a server with Compression negotiates
+// permessage-deflate and echoes compressed messages intact.
+func TestCompression(t *testing.T) {
+	srv := wstest.Start(t, wstest.Options{Default: wstest.Echo(),
+		Compression: &transport.CompressionOptions{ServerNoContextTakeover: true}})
+	c := dial(t, srv, "/echo", &transport.DialOptions{Compression: &transport.CompressionOptions{}})
+	p, ok := c.Compression()
+	require.True(t, ok)
+	assert.True(t, p.ServerNoContextTakeover)
+	ctx := context.Background()
+	for i := range 3 {
+		msg := strings.Repeat("compressible ", 100*(i+1))
+		require.NoError(t, c.Write(ctx, transport.MessageText, []byte(msg)))
+		_, got, err := c.Read(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, msg, string(got))
+	}
+
+	// Without the option the offer is declined.
+	plain := wstest.Start(t, wstest.Options{Default: wstest.Echo()})
+	c = dial(t, plain, "/echo", &transport.DialOptions{Compression: &transport.CompressionOptions{}})
+	_, ok = c.Compression()
+	assert.False(t, ok)
+}
+
 // TestParallelServers checks that servers share nothing: each numbers its
 // own connections and messages.
 func TestParallelServers(t *testing.T) {
