@@ -1,0 +1,99 @@
+package interop
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// soakServer is the soak's receiving end, a gorilla/websocket server that
+// logs every numbered message it receives, per connection, and (for
+// at-least-once) answers each with "ack:N". It survives restarts: the log
+// belongs to the test, the server instances come and go on one port.
+type soakServer struct {
+	ack bool
+	mu  sync.Mutex
+	log []received
+	// conns numbers the server's connections across restarts.
+	conns int
+	// maxAge is the oldest message seen, measured from the time stamp the
+	// sender put in it.
+	maxAge time.Duration
+}
+
+// received is one message as the server saw it.
+type received struct {
+	conn int
+	n    uint64
+}
+
+// start runs an instance of the server on addr.
+func (s *soakServer) start(t *testing.T, addr string) *goPeer {
+	up := &websocket.Upgrader{}
+	return startGoPeer(t, addr, func(_ *peerEvents, _ bool, w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		s.mu.Lock()
+		s.conns++
+		id := s.conns
+		s.mu.Unlock()
+		for {
+			_, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			n, sent, ok := parseSoakMessage(p)
+			if !ok {
+				continue
+			}
+			age := time.Since(sent)
+			s.mu.Lock()
+			s.log = append(s.log, received{conn: id, n: n})
+			s.maxAge = max(s.maxAge, age)
+			s.mu.Unlock()
+			if s.ack && c.WriteMessage(websocket.TextMessage, []byte("ack:"+strconv.FormatUint(n, 10))) != nil {
+				return
+			}
+		}
+	})
+}
+
+// soakMessage is "N:UNIXNANO", the message number and when it was sent.
+func soakMessage(n uint64, at time.Time) []byte {
+	return []byte(strconv.FormatUint(n, 10) + ":" + strconv.FormatInt(at.UnixNano(), 10))
+}
+
+func parseSoakMessage(p []byte) (uint64, time.Time, bool) {
+	a, b, ok := strings.Cut(string(p), ":")
+	if !ok {
+		return 0, time.Time{}, false
+	}
+	n, err1 := strconv.ParseUint(a, 10, 64)
+	ns, err2 := strconv.ParseInt(b, 10, 64)
+	return n, time.Unix(0, ns), err1 == nil && err2 == nil
+}
+
+// parseAck recognises the server's "ack:N".
+func parseAck(p []byte) (uint64, bool) {
+	s, ok := strings.CutPrefix(string(p), "ack:")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+// snapshot returns a copy of the log and the counters.
+func (s *soakServer) snapshot() ([]received, int, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]received(nil), s.log...), s.conns, s.maxAge
+}
