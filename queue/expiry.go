@@ -15,23 +15,28 @@ func (m *Memory) sweep() {
 	if m.sweepAt.IsZero() {
 		return
 	}
-	now := m.now()
-	if now.Before(m.sweepAt) {
-		return
+	if now := m.now(); !now.Before(m.sweepAt) {
+		m.sweepAt = m.ring.sweepExpired(now, func(p uint64) { m.drop(m.remove(p), ReasonExpired) })
 	}
+}
+
+// sweepExpired calls drop for every pending entry whose deadline has passed
+// at now, and returns the earliest deadline still pending (zero: none).
+// Memory and File share it.
+func (r *ring) sweepExpired(now time.Time, drop func(pos uint64)) time.Time {
 	var next time.Time
-	for p := m.ring.cursor; p < m.ring.tail; p++ {
-		s := m.ring.at(p)
+	for p := r.cursor; p < r.tail; p++ {
+		s := r.at(p)
 		if !s.live || s.e.Deadline.IsZero() {
 			continue
 		}
 		if s.e.Expired(now) {
-			m.drop(m.remove(p), ReasonExpired)
+			drop(p)
 			continue
 		}
 		if next.IsZero() || s.e.Deadline.Before(next) {
 			next = s.e.Deadline
 		}
 	}
-	m.sweepAt = next
+	return next
 }

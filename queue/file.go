@@ -142,7 +142,6 @@ type File struct {
 	maxMessages int
 	maxBytes    int64
 	policy      Policy
-	onDrop      func(Entry, DropReason)
 	now         func() time.Time
 	syncPolicy  SyncPolicy
 	segBytes    int64
@@ -165,9 +164,7 @@ type File struct {
 	space   chan struct{} // closed when an entry leaves; exists while a producer waits
 	sweepAt time.Time     // no later than the earliest pending deadline
 
-	pending   []dropped
-	spare     []dropped
-	reporting bool
+	reporter // OnDrop, and the drops waiting for it
 
 	log  segLog // guarded by mu
 	sync syncer

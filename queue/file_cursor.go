@@ -99,23 +99,7 @@ func (f *File) sweep() {
 	if f.sweepAt.IsZero() {
 		return
 	}
-	now := f.now()
-	if now.Before(f.sweepAt) {
-		return
+	if now := f.now(); !now.Before(f.sweepAt) {
+		f.sweepAt = f.ring.sweepExpired(now, func(p uint64) { f.dropAt(p, ReasonExpired) })
 	}
-	var next time.Time
-	for p := f.ring.cursor; p < f.ring.tail; p++ {
-		s := f.ring.at(p)
-		if !s.live || s.e.Deadline.IsZero() {
-			continue
-		}
-		if s.e.Expired(now) {
-			f.dropAt(p, ReasonExpired)
-			continue
-		}
-		if next.IsZero() || s.e.Deadline.Before(next) {
-			next = s.e.Deadline
-		}
-	}
-	f.sweepAt = next
 }

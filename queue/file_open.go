@@ -57,7 +57,6 @@ func OpenFile(dir string, opts FileOptions) (*File, error) {
 		maxMessages: o.MaxMessages,
 		maxBytes:    o.MaxBytes,
 		policy:      o.Overflow,
-		onDrop:      o.OnDrop,
 		now:         o.Now,
 		syncPolicy:  opts.Sync,
 		segBytes:    opts.SegmentBytes,
@@ -68,6 +67,7 @@ func OpenFile(dir string, opts FileOptions) (*File, error) {
 		ring:        newRing(o.MaxMessages),
 		store:       storage{budget: o.MaxBytes},
 	}
+	f.reporter = reporter{mu: &f.mu, store: &f.store, onDrop: o.OnDrop}
 	f.sync.every = opts.SyncEvery
 	f.mu.Lock()
 	err = f.recover()

@@ -11,7 +11,6 @@ type Memory struct {
 	maxMessages int
 	maxBytes    int64
 	policy      Policy
-	onDrop      func(Entry, DropReason)
 	now         func() time.Time
 
 	done  chan struct{} // closed by Close
@@ -38,9 +37,7 @@ type Memory struct {
 	// entries only when one of them may have expired.
 	sweepAt time.Time
 
-	pending   []dropped // drops not yet reported
-	spare     []dropped // the reporter's other slice
-	reporting bool
+	reporter // OnDrop, and the drops waiting for it
 }
 
 var _ Queue = (*Memory)(nil)
@@ -59,17 +56,18 @@ func NewMemory(opts Options) *Memory {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Memory{
+	m := &Memory{
 		maxMessages: opts.MaxMessages,
 		maxBytes:    opts.MaxBytes,
 		policy:      opts.Overflow,
-		onDrop:      opts.OnDrop,
 		now:         opts.Now,
 		done:        make(chan struct{}),
 		ready:       make(chan struct{}, 1),
 		ring:        newRing(opts.MaxMessages),
 		store:       storage{budget: opts.MaxBytes},
 	}
+	m.reporter = reporter{mu: &m.mu, store: &m.store, onDrop: opts.OnDrop}
+	return m
 }
 
 // remove takes the entry at pos out of the ring and wakes the producers

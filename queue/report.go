@@ -1,5 +1,7 @@
 package queue
 
+import "sync"
+
 // dropped is a removed entry waiting to be reported; its block goes back
 // to storage only after OnDrop has seen the payload.
 type dropped struct {
@@ -8,14 +10,27 @@ type dropped struct {
 	why DropReason
 }
 
+// reporter delivers a queue's drop reports outside its lock, in the order
+// of the drops. Memory and File embed one; it points at their lock and
+// their block storage.
+type reporter struct {
+	mu     *sync.Mutex
+	store  *storage
+	onDrop func(Entry, DropReason)
+
+	pending   []dropped // drops not yet reported
+	spare     []dropped // the reporter's other slice
+	reporting bool
+}
+
 // drop disposes of a removed entry. Called with mu held; the report itself
 // waits for unlock so that OnDrop never runs under the lock.
-func (m *Memory) drop(s slot, why DropReason) {
-	if m.onDrop == nil {
-		m.store.put(s.buf)
+func (r *reporter) drop(s slot, why DropReason) {
+	if r.onDrop == nil {
+		r.store.put(s.buf)
 		return
 	}
-	m.pending = append(m.pending, dropped{e: s.e, buf: s.buf, why: why})
+	r.pending = append(r.pending, dropped{e: s.e, buf: s.buf, why: why})
 }
 
 // unlock releases mu, first delivering the drops collected under it.
@@ -25,47 +40,47 @@ func (m *Memory) drop(s slot, why DropReason) {
 // once; the others leave their drops for it and return. Its two slices
 // swap roles each round, so reporting allocates nothing once warm. A Push
 // made from inside OnDrop finds reporting set and does not recurse.
-func (m *Memory) unlock() {
-	if m.reporting || len(m.pending) == 0 {
-		m.mu.Unlock()
+func (r *reporter) unlock() {
+	if r.reporting || len(r.pending) == 0 {
+		r.mu.Unlock()
 		return
 	}
-	m.reporting = true
-	for len(m.pending) > 0 {
-		batch := m.pending
-		m.pending = m.spare[:0]
-		m.mu.Unlock()
-		m.deliver(batch)
-		m.mu.Lock()
-		m.recycle(batch)
-		m.spare = batch[:0]
+	r.reporting = true
+	for len(r.pending) > 0 {
+		batch := r.pending
+		r.pending = r.spare[:0]
+		r.mu.Unlock()
+		r.deliver(batch)
+		r.mu.Lock()
+		r.recycle(batch)
+		r.spare = batch[:0]
 	}
-	m.reporting = false
-	m.mu.Unlock()
+	r.reporting = false
+	r.mu.Unlock()
 }
 
 // deliver calls OnDrop for each of batch. If OnDrop panics it hands the
 // reporter's role back before the panic goes on, so later drops are still
 // reported and the pending list cannot grow without bound.
-func (m *Memory) deliver(batch []dropped) {
+func (r *reporter) deliver(batch []dropped) {
 	done := false
 	defer func() {
 		if !done {
-			m.mu.Lock()
-			m.recycle(batch)
-			m.reporting = false
-			m.mu.Unlock()
+			r.mu.Lock()
+			r.recycle(batch)
+			r.reporting = false
+			r.mu.Unlock()
 		}
 	}()
 	for i := range batch {
-		m.onDrop(batch[i].e, batch[i].why)
+		r.onDrop(batch[i].e, batch[i].why)
 	}
 	done = true
 }
 
-func (m *Memory) recycle(batch []dropped) {
+func (r *reporter) recycle(batch []dropped) {
 	for i := range batch {
-		m.store.put(batch[i].buf)
+		r.store.put(batch[i].buf)
 		batch[i] = dropped{}
 	}
 }
