@@ -167,7 +167,9 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 // throughput under load is bounded by the network, not by a system call per
 // message.
 func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confirmer) error {
-	batch := make([]queue.Entry, 0, c.opts.MaxBatch)
+	// The batch grows to what the traffic needs (at most MaxBatch) and is
+	// reused, so an idle connection does not hold MaxBatch entries.
+	batch := make([]queue.Entry, 0, min(16, c.opts.MaxBatch))
 	bg := context.Background() // writes are bounded by WriteTimeout and unblocked by CloseNow
 	for {
 		if err := c.awaitWindow(ctx); err != nil {

@@ -46,7 +46,7 @@ const (
 	DefaultStablePeriod     = 10 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultOnConnectTimeout = 30 * time.Second
-	DefaultInboundBuffer    = 1024
+	DefaultInboundBuffer    = 256
 	DefaultMaxBatch         = 256
 	DefaultMaxInFlight      = 1024
 )
