@@ -61,6 +61,7 @@ func TestDeflateViolations_Section6(t *testing.T) {
 		{"corrupt data: reserved block type", true, [][]byte{compressedFrame(true, OpBinary, []byte{0xff, 0xff, 0xff})}, StatusInvalidFramePayloadData},
 		{"corrupt data: bad stored length", true, [][]byte{compressedFrame(true, OpBinary, []byte{0x00, 0x05, 0x00, 0x00, 0x00})}, StatusInvalidFramePayloadData},
 		{"corrupt data: distance before the start", true, [][]byte{compressedFrame(true, OpBinary, []byte{0x03, 0x02})}, StatusInvalidFramePayloadData},
+		{"data ends inside a block", true, [][]byte{compressedFrame(true, OpText, []byte{0x4a, 0x4c, 0x4a, 0x4e, 0x49}) /* "abcdefgh"x100 at level 6, cut after 5 bytes */}, StatusInvalidFramePayloadData},
 		{"invalid UTF-8 once inflated", true, [][]byte{compressedFrame(true, OpText, deflated("ok \xed\xa0\x80 bad")[0])}, StatusInvalidFramePayloadData},
 		{"text ends mid-rune once inflated", true, [][]byte{compressedFrame(true, OpText, deflated("ok \xe2\x82")[0])}, StatusInvalidFramePayloadData},
 		{"over the limit once inflated", true, [][]byte{compressedFrame(true, OpBinary, bomb(2000))}, StatusMessageTooBig},

@@ -15,10 +15,17 @@ const deflateWindow = 1 << maxWindowBits
 // (RFC 7692 §7.2.1, §7.2.2).
 var deflateTail = [4]byte{0x00, 0x00, 0xff, 0xff}
 
+// inflateTail is what the receiver appends to a message: deflateTail,
+// then an empty final stored block, so that a message whose blocks are all
+// complete ends the DEFLATE stream there (the decompressor returns
+// io.EOF), while one cut off inside a block makes the decompressor ask for
+// more than the message holds.
+var inflateTail = [9]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
 // errMessageEnd is what the decompressor's source returns once a
-// message's payload and the tail are used up. The decompressor has then
-// produced all of the message: it asks for more only at a block boundary
-// or in a truncated block.
+// message's payload and the tail are used up. A decompressor that asks for
+// more input then was reading a block the message cut short: the data is
+// invalid (1007), not a shorter message.
 var errMessageEnd = errors.New("end of compressed message")
 
 // inflater decompresses the messages of one connection. It is created on
@@ -77,12 +84,14 @@ func (z *inflater) read(p []byte) (int, error) {
 	case err == nil:
 		return n, nil
 	case err == errMessageEnd:
+		// The message ended inside a DEFLATE block.
 		z.eof = true
-		return n, io.EOF
+		return n, io.ErrUnexpectedEOF
 	case err == io.EOF:
-		// A block with BFINAL set ended the DEFLATE stream (§7.2.3.4
-		// allows it). What follows in the message, normally only the
-		// tail appended here, is ignored, as zlib-based peers do.
+		// A block with BFINAL set ended the DEFLATE stream: normally the
+		// final block of the tail appended here; a peer's own final
+		// block is allowed too (§7.2.3.4), and what follows it in the
+		// message is ignored, as zlib-based peers do.
 		z.eof = true
 		if derr := z.src.drain(); derr != nil {
 			return n, derr
@@ -108,7 +117,7 @@ func (z *inflater) remember(p []byte) {
 
 // inflateSource feeds the decompressor one message: the payload of its
 // frames, read through the reader (which handles continuation and
-// interleaved control frames), then deflateTail, then errMessageEnd. It
+// interleaved control frames), then inflateTail, then errMessageEnd. It
 // is a flate.Reader (it has ReadByte), so the decompressor reads from it
 // directly, without a bufio.Reader that could read ahead into the next
 // message.
@@ -116,7 +125,7 @@ type inflateSource struct {
 	r    *reader
 	buf  []byte // payload read but not yet consumed: buf[off:]
 	off  int
-	tail int  // bytes of deflateTail already served
+	tail int  // bytes of inflateTail already served
 	wire bool // the payload is used up (then the tail comes)
 }
 
@@ -145,10 +154,10 @@ func (s *inflateSource) fill() error {
 			return nil
 		}
 	}
-	if s.tail < len(deflateTail) {
-		s.buf = append(s.buf[:0], deflateTail[s.tail:]...)
+	if s.tail < len(inflateTail) {
+		s.buf = append(s.buf[:0], inflateTail[s.tail:]...)
 		s.off = 0
-		s.tail = len(deflateTail)
+		s.tail = len(inflateTail)
 		return nil
 	}
 	return errMessageEnd

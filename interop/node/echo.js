@@ -8,6 +8,11 @@
 //   /frag  every message is sent back in 4 KiB fragments (fin: false
 //          until the last, which ws supports on send);
 //   a text message "close:CODE" makes the server close with CODE "bye".
+//
+// STURDY_NODE_DEFLATE turns permessage-deflate on (every message
+// compressed, threshold 0): "takeover" keeps both contexts,
+// "server-no-takeover" asks server_no_context_takeover, "no-takeover"
+// also client_no_context_takeover. Unset or empty: off.
 // It prints "listening PORT" once ready and "closed CODE" for every close
 // frame a client sends, one line each, for the Go test to read. It exits
 // on SIGTERM or when its standard input closes, so it never outlives the
@@ -15,11 +20,22 @@
 const { WebSocketServer } = require('ws');
 
 const port = Number(process.argv[2] || 0);
+const deflateModes = {
+  '': false,
+  takeover: { threshold: 0 },
+  'server-no-takeover': { threshold: 0, serverNoContextTakeover: true },
+  'no-takeover': { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true },
+};
+const deflateMode = process.env.STURDY_NODE_DEFLATE || '';
+if (!(deflateMode in deflateModes)) {
+  process.stderr.write(`unknown STURDY_NODE_DEFLATE ${deflateMode}\n`);
+  process.exit(2);
+}
 const wss = new WebSocketServer({
   host: '127.0.0.1',
   port,
   maxPayload: 64 * 1024 * 1024,
-  perMessageDeflate: false,
+  perMessageDeflate: deflateModes[deflateMode],
 });
 
 wss.on('listening', () => {

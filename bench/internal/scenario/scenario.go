@@ -84,6 +84,10 @@ func All() []Scenario {
 		Send{Size: 64, Count: 500_000},
 		Idle{Conns: 2_000},
 		Replay{Messages: 10, Size: 64, Reps: 3},
+		PushDeflate{Size: 1 << 10, Count: 200_000},
+		SendDeflate{Size: 1 << 10, Count: 200_000},
+		PushDeflate{Size: 1 << 10, Count: 200_000, Context: true},
+		SendDeflate{Size: 1 << 10, Count: 200_000, Context: true},
 	}
 }
 

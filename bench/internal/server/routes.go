@@ -16,6 +16,8 @@ type connState struct {
 	*wsraw.Conn
 	path  string
 	query url.Values
+	// deflate: permessage-deflate was negotiated (deflate.go).
+	deflate bool
 }
 
 func newConnState(nc net.Conn, br *bufio.Reader, target string) *connState {
@@ -44,6 +46,10 @@ func (s *server) route(c *connState) {
 		c.echo()
 	case "/sink":
 		c.sink()
+	case "/push-deflate", "/push-deflate-ctx":
+		c.pushDeflate()
+	case "/sink-deflate", "/sink-deflate-ctx":
+		c.sinkDeflate()
 	default:
 		c.drain()
 	}

@@ -103,11 +103,17 @@ func (s *server) forget(nc net.Conn) {
 // serveConn runs the handshake and hands the connection to handle.
 func (s *server) serveConn(nc net.Conn, handle func(*connState)) {
 	br := bufio.NewReaderSize(nc, readBuffer)
-	target, err := wsraw.ServerHandshake(br, nc)
+	ext := ""
+	target, err := wsraw.ServerHandshakeExt(br, nc, func(target, offer string) string {
+		ext = deflateResponse(target, offer)
+		return ext
+	})
 	if err != nil {
 		return
 	}
-	handle(newConnState(nc, br, target))
+	c := newConnState(nc, br, target)
+	c.deflate = ext != ""
+	handle(c)
 }
 
 // errUnknownCommand reports a command line the server does not know.

@@ -22,8 +22,13 @@ type Conn struct {
 	// Client makes the Conn mask what it sends (RFC 6455 §5.3).
 	Client bool
 
+	// Compressed reports whether the message ReadMessage last returned
+	// had RSV1 on its first frame (permessage-deflate).
+	Compressed bool
+
 	rng uint64 // xorshift state for masking keys: cheap, seeded per conn
 	buf []byte // the message being read; reused
+	z   *deflater
 }
 
 // NewConn wraps nc, whose handshake is done, with br (the reader the
@@ -55,7 +60,7 @@ func (c *Conn) ReadMessage() (byte, []byte, error) {
 			continue
 		}
 		if h.Op != OpContinuation {
-			op = h.Op
+			op, c.Compressed = h.Op, h.Rsv1
 		}
 		start := len(c.buf)
 		c.buf = grow(c.buf, int(h.Length))

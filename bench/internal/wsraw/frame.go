@@ -20,13 +20,16 @@ const (
 // MaxHeader is the largest frame header: 2 bytes, 8 of length, 4 of mask.
 const MaxHeader = 14
 
-// ErrProtocol reports a frame the framer refuses (reserved bits, a control
+// ErrProtocol reports a frame the framer refuses (RSV2 or RSV3, a control
 // frame over 125 bytes or fragmented, a length with the top bit set).
 var ErrProtocol = errors.New("wsraw: protocol error")
 
 // Header is one frame header.
 type Header struct {
-	Fin    bool
+	Fin bool
+	// Rsv1 is permessage-deflate's "compressed" bit (RFC 7692 §6); the
+	// framer only carries it, and RSV2/RSV3 are still refused.
+	Rsv1   bool
 	Op     byte
 	Masked bool
 	Key    [4]byte
@@ -38,6 +41,9 @@ func AppendHeader(b []byte, h Header) []byte {
 	b0 := h.Op
 	if h.Fin {
 		b0 |= 0x80
+	}
+	if h.Rsv1 {
+		b0 |= 0x40
 	}
 	var m byte
 	if h.Masked {
@@ -66,10 +72,11 @@ func ReadHeader(br *bufio.Reader) (Header, error) {
 	if err != nil {
 		return h, err
 	}
-	if p[0]&0x70 != 0 {
+	if p[0]&0x30 != 0 {
 		return h, ErrProtocol
 	}
 	h.Fin = p[0]&0x80 != 0
+	h.Rsv1 = p[0]&0x40 != 0
 	h.Op = p[0] & 0x0f
 	h.Masked = p[1]&0x80 != 0
 	size := 2

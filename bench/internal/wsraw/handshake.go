@@ -55,6 +55,13 @@ func ClientHandshake(nc net.Conn, br *bufio.Reader, host, target string) error {
 // returns the request target (path and query). It checks only what it
 // needs: the key.
 func ServerHandshake(br *bufio.Reader, w io.Writer) (string, error) {
+	return ServerHandshakeExt(br, w, nil)
+}
+
+// ServerHandshakeExt is ServerHandshake with an extension: ext (when not
+// nil) gets the target and the client's Sec-WebSocket-Extensions and
+// returns the value to answer with, "" for none.
+func ServerHandshakeExt(br *bufio.Reader, w io.Writer, ext func(target, offer string) string) (string, error) {
 	line, hdr, err := readHead(br)
 	if err != nil {
 		return "", err
@@ -68,7 +75,13 @@ func ServerHandshake(br *bufio.Reader, w io.Writer) (string, error) {
 		return "", fmt.Errorf("%w: no key", ErrHandshake)
 	}
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		AcceptKey(key) + "\r\n\r\n"
+		AcceptKey(key) + "\r\n"
+	if ext != nil {
+		if v := ext(parts[1], hdr["sec-websocket-extensions"]); v != "" {
+			resp += "Sec-WebSocket-Extensions: " + v + "\r\n"
+		}
+	}
+	resp += "\r\n"
 	_, err = io.WriteString(w, resp)
 	return parts[1], err
 }
