@@ -130,22 +130,29 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 func (c *Client) Read(ctx context.Context) (Inbound, error) {
 	select {
 	case m := <-c.inbound:
-		return m, nil
+		return c.delivered(m), nil
 	default:
 	}
 	select {
 	case m := <-c.inbound:
-		return m, nil
+		return c.delivered(m), nil
 	case <-ctx.Done():
 		return Inbound{}, ctx.Err()
 	case <-c.done:
 		select {
 		case m := <-c.inbound:
-			return m, nil
+			return c.delivered(m), nil
 		default:
 			return Inbound{}, c.ended()
 		}
 	}
+}
+
+// delivered counts m as handed to the application, so Stats().Received is
+// exact the moment Read returns it.
+func (c *Client) delivered(m Inbound) Inbound {
+	c.stats.received.Add(1)
+	return m
 }
 
 // Ack acknowledges the message with sequence number seq (AtLeastOnce): it

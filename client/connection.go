@@ -158,7 +158,6 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 				mon.Resume()
 			}
 		}
-		c.stats.received.Add(1)
 	}
 }
 
