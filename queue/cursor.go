@@ -72,7 +72,7 @@ func (m *Memory) take() (Entry, bool) {
 				now = m.now()
 			}
 			if e.Expired(now) {
-				m.drop(m.remove(pos), ReasonExpired)
+				m.dropAt(pos, ReasonExpired)
 				continue
 			}
 		}

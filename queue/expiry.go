@@ -10,13 +10,14 @@ import "time"
 //
 // Called with mu held. It scans only when sweepAt says a deadline may have
 // passed, and leaves sweepAt at the earliest deadline still pending, so a
-// full queue under steady pressure does not rescan for nothing.
-func (m *Memory) sweep() {
-	if m.sweepAt.IsZero() {
+// full queue under steady pressure does not rescan for nothing. drop
+// removes the entry at a position and reports it.
+func (c *core) sweep(drop func(pos uint64, why DropReason)) {
+	if c.sweepAt.IsZero() {
 		return
 	}
-	if now := m.now(); !now.Before(m.sweepAt) {
-		m.sweepAt = m.ring.sweepExpired(now, func(p uint64) { m.drop(m.remove(p), ReasonExpired) })
+	if now := c.now(); !now.Before(c.sweepAt) {
+		c.sweepAt = c.ring.sweepExpired(now, func(p uint64) { drop(p, ReasonExpired) })
 	}
 }
 

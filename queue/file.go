@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -138,33 +137,14 @@ type FileOptions struct {
 // consumer. Concurrent Pushes under SyncAlways share an fsync. The only
 // goroutine a File runs is the SyncInterval timer's, stopped by Close.
 type File struct {
-	dir         string
-	maxMessages int
-	maxBytes    int64
-	policy      Policy
-	now         func() time.Time
-	syncPolicy  SyncPolicy
-	segBytes    int64
-	logger      *slog.Logger
-	lock        *os.File
-	recovery    Recovery
+	core
 
-	done  chan struct{} // closed by Close
-	ready chan struct{} // one token wakes the consumer waiting in Next
-
-	// waitHook, when set by a test, runs just before Push or Next blocks.
-	waitHook func()
-
-	mu      sync.Mutex
-	ring    ring
-	store   storage
-	seq     uint64
-	closed  bool
-	waiting bool
-	space   chan struct{} // closed when an entry leaves; exists while a producer waits
-	sweepAt time.Time     // no later than the earliest pending deadline
-
-	reporter // OnDrop, and the drops waiting for it
+	dir        string
+	syncPolicy SyncPolicy
+	segBytes   int64
+	logger     *slog.Logger
+	lock       *os.File
+	recovery   Recovery
 
 	log  segLog // guarded by mu
 	sync syncer
@@ -182,14 +162,6 @@ func (f *File) Dir() string { return f.dir }
 
 // Recovery returns what OpenFile found in the directory.
 func (f *File) Recovery() Recovery { return f.recovery }
-
-// Len reports the entries held and their payload bytes, in flight or
-// pending. Safe for concurrent use.
-func (f *File) Len() (messages int, bytes int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.ring.count, f.ring.bytes
-}
 
 // Close wakes every blocked Push and Next with ErrClosed, refuses new
 // work, syncs the log (unless the policy is SyncNever), closes its files

@@ -91,15 +91,3 @@ func (f *File) Rewind() {
 	}
 	f.ring.rewind()
 }
-
-// sweep drops the pending entries that have expired, when a deadline may
-// have passed, so a full queue makes room from messages that could never
-// be sent. Called with mu held.
-func (f *File) sweep() {
-	if f.sweepAt.IsZero() {
-		return
-	}
-	if now := f.now(); !now.Before(f.sweepAt) {
-		f.sweepAt = f.ring.sweepExpired(now, func(p uint64) { f.dropAt(p, ReasonExpired) })
-	}
-}

@@ -25,17 +25,7 @@ import (
 // included) OpenFile enforces it with flock(2), released by the kernel
 // when the holder dies; elsewhere it is the caller's duty.
 func OpenFile(dir string, opts FileOptions) (*File, error) {
-	o := opts.Options
-	if o.MaxMessages <= 0 {
-		o.MaxMessages = DefaultMaxMessages
-	}
-	o.MaxMessages = min(o.MaxMessages, 1<<30)
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o := opts.Options.withDefaults()
 	if opts.Sync < SyncAlways || opts.Sync > SyncNever {
 		opts.Sync = SyncAlways
 	}
@@ -53,21 +43,13 @@ func OpenFile(dir string, opts FileOptions) (*File, error) {
 		return nil, err
 	}
 	f := &File{
-		dir:         dir,
-		maxMessages: o.MaxMessages,
-		maxBytes:    o.MaxBytes,
-		policy:      o.Overflow,
-		now:         o.Now,
-		syncPolicy:  opts.Sync,
-		segBytes:    opts.SegmentBytes,
-		logger:      opts.Logger,
-		lock:        lock,
-		done:        make(chan struct{}),
-		ready:       make(chan struct{}, 1),
-		ring:        newRing(o.MaxMessages),
-		store:       storage{budget: o.MaxBytes},
+		dir:        dir,
+		syncPolicy: opts.Sync,
+		segBytes:   opts.SegmentBytes,
+		logger:     opts.Logger,
+		lock:       lock,
 	}
-	f.reporter = reporter{mu: &f.mu, store: &f.store, onDrop: o.OnDrop}
+	f.init(o)
 	f.sync.every = opts.SyncEvery
 	f.mu.Lock()
 	err = f.recover()

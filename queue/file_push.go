@@ -69,7 +69,7 @@ func (f *File) makeRoom(ctx context.Context, e Entry, payload []byte) error {
 		if f.fits(n) {
 			return nil
 		}
-		f.sweep()
+		f.sweep(f.dropAt)
 		if f.fits(n) {
 			return nil
 		}
@@ -80,7 +80,7 @@ func (f *File) makeRoom(ctx context.Context, e Entry, payload []byte) error {
 			f.discard(e, payload)
 			return ErrDropped
 		case DropOldest:
-			if f.evict(n) {
+			if f.evict(n, f.dropAt) {
 				return nil
 			}
 			f.discard(e, payload)
@@ -92,46 +92,6 @@ func (f *File) makeRoom(ctx context.Context, e Entry, payload []byte) error {
 		}
 	}
 	return ErrClosed
-}
-
-func (f *File) fits(n int) bool {
-	return f.ring.count < f.maxMessages && f.ring.bytes+int64(n) <= f.maxBytes
-}
-
-// wait blocks a Block-policy producer until an entry leaves, the queue
-// closes or ctx is done. Called with mu held; returns with it held.
-func (f *File) wait(ctx context.Context) error {
-	if f.space == nil {
-		f.space = make(chan struct{})
-	}
-	space := f.space
-	f.unlock()
-	if f.waitHook != nil {
-		f.waitHook()
-	}
-	var err error
-	select {
-	case <-space:
-	case <-f.done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	f.mu.Lock()
-	return err
-}
-
-// evict makes room for n bytes by dropping the oldest pending entries,
-// if dropping all of them would be enough; entries in flight are the
-// consumer's and stay.
-func (f *File) evict(n int) bool {
-	if f.ring.inflight >= f.maxMessages || f.ring.inflightBytes+int64(n) > f.maxBytes {
-		return false
-	}
-	for !f.fits(n) {
-		pos, _ := f.ring.peek()
-		f.dropAt(pos, ReasonOverflowOldest)
-	}
-	return true
 }
 
 // discard reports a new message that did not fit. It never reached the

@@ -69,7 +69,7 @@ func (m *Memory) makeRoom(ctx context.Context, e Entry, payload, buf []byte) err
 		if m.fits(n) {
 			return nil
 		}
-		m.sweep()
+		m.sweep(m.dropAt)
 		if m.fits(n) {
 			return nil
 		}
@@ -81,7 +81,7 @@ func (m *Memory) makeRoom(ctx context.Context, e Entry, payload, buf []byte) err
 			m.discard(e, payload, buf)
 			return ErrDropped
 		case DropOldest:
-			if m.evict(n) {
+			if m.evict(n, m.dropAt) {
 				return nil
 			}
 			m.discard(e, payload, buf)
@@ -95,46 +95,6 @@ func (m *Memory) makeRoom(ctx context.Context, e Entry, payload, buf []byte) err
 	}
 	m.store.put(buf)
 	return ErrClosed
-}
-
-func (m *Memory) fits(n int) bool {
-	return m.ring.count < m.maxMessages && m.ring.bytes+int64(n) <= m.maxBytes
-}
-
-// wait blocks a Block-policy producer until an entry leaves, the queue
-// closes or ctx is done. Called with mu held; returns with it held.
-func (m *Memory) wait(ctx context.Context) error {
-	if m.space == nil {
-		m.space = make(chan struct{})
-	}
-	space := m.space
-	m.unlock()
-	if m.waitHook != nil {
-		m.waitHook()
-	}
-	var err error
-	select {
-	case <-space:
-	case <-m.done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	m.mu.Lock()
-	return err
-}
-
-// evict makes room for n bytes by dropping the oldest pending entries, if
-// dropping them all would be enough. Entries in flight are the consumer's
-// until acknowledged or rewound, so they are never evicted.
-func (m *Memory) evict(n int) bool {
-	if m.ring.inflight >= m.maxMessages || m.ring.inflightBytes+int64(n) > m.maxBytes {
-		return false
-	}
-	for !m.fits(n) {
-		pos, _ := m.ring.peek()
-		m.drop(m.remove(pos), ReasonOverflowOldest)
-	}
-	return true
 }
 
 // discard reports a new message that did not fit. It is copied even though

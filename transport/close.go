@@ -21,7 +21,7 @@ var errCloseSent = errors.New("transport: close frame already sent")
 // first. The connection is closed in every case but a refused argument.
 // Safe for concurrent use and idempotent.
 func (c *Conn) Close(code StatusCode, reason string) error {
-	if err := checkCloseArgs(code, reason); err != nil {
+	if err := CheckCloseArgs(code, reason); err != nil {
 		return err
 	}
 	if !c.closeSent.CompareAndSwap(false, true) {

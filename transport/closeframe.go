@@ -65,7 +65,12 @@ func appendClosePayload(dst []byte, code StatusCode, reason string) []byte {
 	return append(dst, reason...)
 }
 
-func checkCloseArgs(code StatusCode, reason string) error {
+// CheckCloseArgs reports whether a close frame may carry code and reason
+// (RFC 6455 §5.5.1, §7.4): a code that may be sent (1000–1003, 1007–1014,
+// 3000–4999) and a reason of at most 123 bytes of UTF-8. Close refuses
+// anything else with this error; test servers that build close frames use
+// it to apply the same rule.
+func CheckCloseArgs(code StatusCode, reason string) error {
 	if !validWireCode(code) || len(reason) > maxCloseReason || !utf8.ValidString(reason) {
 		return errBadCloseArgs
 	}

@@ -155,39 +155,31 @@ func (r *reader) begin() (MessageType, error) {
 			return 0, err
 		}
 	}
-	for {
-		h, err := r.header(true)
-		if err != nil {
-			return 0, err
-		}
-		if h.Opcode.IsControl() {
-			if err := r.control(h); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		if h.Opcode == OpContinuation {
-			return 0, r.fail(StatusProtocolError, "continuation frame with no message to continue")
-		}
-		r.compressed = h.Rsv&rsv1 != 0
-		r.outLimit = r.limit.Load()
-		r.wireLimit = r.outLimit
-		if r.compressed {
-			r.wireLimit = compressedLimit(r.outLimit)
-		}
-		if h.Length > r.wireLimit {
-			return 0, r.fail(StatusMessageTooBig, "message over the read limit")
-		}
-		r.inMsg = true
-		r.typ = MessageType(h.Opcode)
-		r.size = h.Length
-		r.utf8.reset()
-		r.startFrame(h)
-		if r.compressed {
-			r.beginInflate()
-		}
-		return r.typ, nil
+	h, err := r.dataHeader(true)
+	if err != nil {
+		return 0, err
 	}
+	if h.Opcode == OpContinuation {
+		return 0, r.fail(StatusProtocolError, "continuation frame with no message to continue")
+	}
+	r.compressed = h.Rsv&rsv1 != 0
+	r.outLimit = r.limit.Load()
+	r.wireLimit = r.outLimit
+	if r.compressed {
+		r.wireLimit = compressedLimit(r.outLimit)
+	}
+	if h.Length > r.wireLimit {
+		return 0, r.fail(StatusMessageTooBig, "message over the read limit")
+	}
+	r.inMsg = true
+	r.typ = MessageType(h.Opcode)
+	r.size = h.Length
+	r.utf8.reset()
+	r.startFrame(h)
+	if r.compressed {
+		r.beginInflate()
+	}
+	return r.typ, nil
 }
 
 // readAll appends the rest of the current message to dst.
@@ -259,6 +251,22 @@ func (r *reader) read(p []byte) (int, error) {
 	return n, err
 }
 
+// dataHeader reads frame headers, handling the control frames that come
+// between (RFC 6455 §5.4 lets them interleave with a message's fragments),
+// until the header of a data frame. atBoundary is header's: no message is
+// under way.
+func (r *reader) dataHeader(atBoundary bool) (Header, error) {
+	for {
+		h, err := r.header(atBoundary)
+		if err != nil || !h.Opcode.IsControl() {
+			return h, err
+		}
+		if err := r.control(h); err != nil {
+			return Header{}, err
+		}
+	}
+}
+
 // payload reads the current message's payload bytes as they are on the
 // wire (unmasked), stepping from frame to frame. It returns io.EOF after
 // the last byte of the last frame.
@@ -267,15 +275,9 @@ func (r *reader) payload(p []byte) (int, error) {
 		if r.fin {
 			return 0, io.EOF
 		}
-		h, err := r.header(false)
+		h, err := r.dataHeader(false)
 		if err != nil {
 			return 0, err
-		}
-		if h.Opcode.IsControl() {
-			if err := r.control(h); err != nil {
-				return 0, err
-			}
-			continue
 		}
 		if h.Opcode != OpContinuation {
 			return 0, r.fail(StatusProtocolError, "new data frame inside a fragmented message")

@@ -3,7 +3,6 @@ package wstest
 import (
 	"bytes"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/sturdyws/sturdy/transport"
 )
@@ -49,8 +48,8 @@ func Reset() Fault { return Fault{kind: faultReset} }
 // that is a mistake in the test. To send a malformed close frame, use
 // Raw(CloseFrame(…)).
 func CloseWith(code transport.StatusCode, reason string) Fault {
-	if !sendableCode(code) || len(reason) > transport.MaxControlPayload-2 || !utf8.ValidString(reason) {
-		panic(fmt.Sprintf("wstest: CloseWith(%d, %q): code may not be sent or reason is over 123 bytes or not UTF-8", int(code), reason))
+	if err := transport.CheckCloseArgs(code, reason); err != nil {
+		panic(fmt.Sprintf("wstest: CloseWith(%d, %q): %v", int(code), reason, err))
 	}
 	return Fault{kind: faultClose, code: code, reason: reason}
 }
@@ -84,17 +83,4 @@ func (f Fault) String() string {
 		return fmt.Sprintf("raw(%d bytes)", len(f.raw))
 	}
 	return "none"
-}
-
-// sendableCode mirrors RFC 6455 §7.4: the codes a close frame may carry.
-func sendableCode(code transport.StatusCode) bool {
-	switch {
-	case code >= 1000 && code <= 1003:
-		return true
-	case code >= 1007 && code <= 1014:
-		return true
-	case code >= 3000 && code <= 4999:
-		return true
-	}
-	return false
 }

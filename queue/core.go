@@ -1,0 +1,117 @@
+package queue
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// core is what Memory and File share: the limits, the ring of entries with
+// their recycled blocks, the lock, the wake-ups of the consumer and of
+// blocked producers, and the drop reporter. File adds its log in front of
+// every change; the state machine is the same.
+type core struct {
+	maxMessages int
+	maxBytes    int64
+	policy      Policy
+	now         func() time.Time
+
+	done  chan struct{} // closed by Close
+	ready chan struct{} // one token wakes the consumer waiting in Next
+
+	// waitHook, when set by a test, runs just before Push or Next blocks,
+	// so tests can wait for that event instead of sleeping.
+	waitHook func()
+
+	mu      sync.Mutex
+	ring    ring
+	store   storage
+	seq     uint64 // the last sequence number given out
+	closed  bool
+	waiting bool // the consumer is in Next, or was when its ctx ended
+
+	// space is closed when an entry leaves, waking every producer blocked
+	// under the Block policy at once; it exists only while one waits, so a
+	// queue that never fills never allocates it.
+	space chan struct{}
+
+	// sweepAt is no later than the earliest deadline among pending
+	// entries (zero: none has one), so a full Push looks for expired
+	// entries only when one of them may have expired.
+	sweepAt time.Time
+
+	reporter // OnDrop, and the drops waiting for it
+}
+
+// init sets c up from o, whose zero fields have been filled in.
+func (c *core) init(o Options) {
+	c.maxMessages = o.MaxMessages
+	c.maxBytes = o.MaxBytes
+	c.policy = o.Overflow
+	c.now = o.Now
+	c.done = make(chan struct{})
+	c.ready = make(chan struct{}, 1)
+	c.ring = newRing(o.MaxMessages)
+	c.store = storage{budget: o.MaxBytes}
+	c.reporter = reporter{mu: &c.mu, store: &c.store, onDrop: o.OnDrop}
+}
+
+// InFlight reports how many entries Next and TryNext have handed out since
+// the last Rewind that are still held (not acknowledged, expired or
+// evicted). A writer bounds its unacknowledged window with it. Safe for
+// concurrent use.
+func (c *core) InFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ring.inflight
+}
+
+// Len reports the entries held and their payload bytes, in flight or
+// pending. Expired entries count until they are dropped. Safe for
+// concurrent use.
+func (c *core) Len() (messages int, bytes int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ring.count, c.ring.bytes
+}
+
+func (c *core) fits(n int) bool {
+	return c.ring.count < c.maxMessages && c.ring.bytes+int64(n) <= c.maxBytes
+}
+
+// wait blocks a Block-policy producer until an entry leaves, the queue
+// closes or ctx is done. Called with mu held; returns with it held.
+func (c *core) wait(ctx context.Context) error {
+	if c.space == nil {
+		c.space = make(chan struct{})
+	}
+	space := c.space
+	c.unlock()
+	if c.waitHook != nil {
+		c.waitHook()
+	}
+	var err error
+	select {
+	case <-space:
+	case <-c.done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	c.mu.Lock()
+	return err
+}
+
+// evict makes room for n bytes by dropping the oldest pending entries, if
+// dropping them all would be enough. Entries in flight are the consumer's
+// until acknowledged or rewound, so they are never evicted. drop removes
+// the entry at a position and reports it.
+func (c *core) evict(n int, drop func(pos uint64, why DropReason)) bool {
+	if c.ring.inflight >= c.maxMessages || c.ring.inflightBytes+int64(n) > c.maxBytes {
+		return false
+	}
+	for !c.fits(n) {
+		pos, _ := c.ring.peek()
+		drop(pos, ReasonOverflowOldest)
+	}
+	return true
+}
