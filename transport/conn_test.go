@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -355,13 +356,16 @@ func TestCloseTimeout(t *testing.T) {
 // which then completes on the echo instead of waiting out the timeout.
 func TestCloseTakesOverFromStoppedReader(t *testing.T) {
 	cc, sc := connPair(t, connConfig{}, connConfig{})
-	readerIn, readerOut := make(chan struct{}), make(chan error, 1)
+	readerOut := make(chan error, 1)
 	go func() {
-		close(readerIn)
 		_, _, err := cc.Read(context.Background()) // one message, then it stops reading
 		readerOut <- err
 	}()
-	<-readerIn
+	// Close must find the reader inside Read, holding the read side; were
+	// Close first, it would read (and discard) the message itself.
+	for !cc.rd.sem.held.Load() {
+		runtime.Gosched()
+	}
 	serverDone := make(chan error, 1)
 	go func() {
 		// Sent after the client's close frame may already be on its way:
