@@ -60,14 +60,21 @@ type AcceptOptions struct {
 	// DefaultCloseTimeout.
 	CloseTimeout time.Duration
 
-	// OnPing is called with each ping's payload on the reading goroutine;
-	// payload is valid only during the call. The Conn answers pings itself.
-	// Default: none.
+	// OnPing is called with each ping's payload on the goroutine that read
+	// it (the application's, or the Conn's own while no one reads: see
+	// Conn); it must not block, read or call Close, and payload is valid
+	// only during the call. The Conn answers pings itself. Default: none.
 	OnPing func(payload []byte)
 
-	// OnPong is called with each pong's payload on the reading goroutine;
-	// payload is valid only during the call. Default: none.
+	// OnPong is called with each pong's payload on the goroutine that read
+	// it, like OnPing; payload is valid only during the call. Default: none.
 	OnPong func(payload []byte)
+
+	// NoIdleReads keeps the Conn from reading on its own while no read call
+	// is in progress (see Conn), as DialOptions.NoIdleReads does. A test
+	// server that simulates a stalled peer (wstest's Stall) needs it, or
+	// the Conn would answer the client's pings for it. Default: false.
+	NoIdleReads bool
 
 	// Compression accepts permessage-deflate (RFC 7692): Accept answers
 	// the first offer it can, with the parameters the client asked for
@@ -158,6 +165,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
+		noIdleReads:     o.NoIdleReads,
 		deflate:         dc,
 	}), nil
 }

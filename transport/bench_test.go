@@ -24,6 +24,7 @@ func BenchmarkWrite(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(sizeName(n), func(b *testing.B) {
 			c := newConn(connConfig{nc: &discardConn{}, client: true})
+			defer c.CloseNow()
 			msg := make([]byte, n)
 			ctx := context.Background()
 			b.SetBytes(int64(n))
@@ -86,6 +87,7 @@ func BenchmarkMask(b *testing.B) {
 func TestHotPathsDoNotAllocate(t *testing.T) {
 	ctx := context.Background()
 	w := newConn(connConfig{nc: &discardConn{}, client: true})
+	defer w.CloseNow()
 	msg := make([]byte, 1024)
 	if a := testing.AllocsPerRun(100, func() { _ = w.Write(ctx, MessageBinary, msg) }); a != 0 {
 		t.Errorf("Write: got %v allocs, want 0", a)

@@ -24,6 +24,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	if err := CheckCloseArgs(code, reason); err != nil {
 		return err
 	}
+	defer c.idle.wait()
 	if !c.closeSent.CompareAndSwap(false, true) {
 		// A close frame went out already (another Close, an echo, or a
 		// failure): the connection ends within the close timeout.
@@ -86,10 +87,12 @@ func (c *Conn) awaitPeerClose() {
 }
 
 // CloseNow closes the network connection at once, without a closing
-// handshake; the peer sees an abnormal closure. Safe for concurrent use and
-// idempotent.
+// handshake; the peer sees an abnormal closure. Like Close, it returns once
+// the Conn's own reading goroutine (see Conn) is gone. Safe for concurrent
+// use and idempotent.
 func (c *Conn) CloseNow() error {
 	c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "closed locally by CloseNow"})
+	c.idle.wait()
 	return nil
 }
 
@@ -98,6 +101,7 @@ func (c *Conn) shutdown(cause error) {
 	c.closeOnce.Do(func() {
 		c.closeErr = cause
 		close(c.closed)
+		c.idle.stop()
 		_ = c.nc.Close()
 	})
 }

@@ -54,6 +54,8 @@ type connConfig struct {
 	closeTimeout    time.Duration
 	onPing          func(payload []byte)
 	onPong          func(payload []byte)
+	// noIdleReads turns the idle responder off (idle.go).
+	noIdleReads bool
 	// deflate is the negotiated permessage-deflate, or nil.
 	deflate *deflateConfig
 }
@@ -65,8 +67,13 @@ type connConfig struct {
 // (Read, ReadInto, Reader) allow one reader at a time; a second concurrent
 // reader waits for the first message to be consumed. Control frames are
 // handled by whichever goroutine is reading: a ping is answered as soon as
-// it is read, even in the middle of a fragmented message, so a Conn must be
-// read continuously (client.Client always does) to stay responsive.
+// it is read, even in the middle of a fragmented message. When no read call
+// has been in progress for a millisecond, the Conn reads on its own: it
+// answers pings and handles pongs and close frames as they arrive, and
+// stops at the next data message, which waits for the application. (A
+// ping the peer sent after a message the application has not read yet is
+// answered once that message is read: the stream is in order.)
+// DialOptions.NoIdleReads and AcceptOptions.NoIdleReads turn that off.
 type Conn struct {
 	nc           net.Conn
 	client       bool
@@ -77,8 +84,9 @@ type Conn struct {
 	onPong       func([]byte)
 	deflate      *deflateConfig
 
-	rd reader
-	wr writer
+	rd   reader
+	wr   writer
+	idle idleWatch
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by shutdown
@@ -118,6 +126,10 @@ func newConn(cfg connConfig) *Conn {
 	if cfg.deflate != nil {
 		c.rd.deflate = cfg.deflate
 		c.wr.z = newCompressor(cfg.deflate, cfg.client)
+	}
+	if !cfg.noIdleReads {
+		c.idle.init(c)
+		c.idle.arm(c) // for an application that never reads
 	}
 	return c
 }

@@ -120,6 +120,7 @@ func TestDeflateHotPathsDoNotAllocate(t *testing.T) {
 		params := DeflateParams{ClientNoContextTakeover: m.noTakeover, ServerNoContextTakeover: m.noTakeover,
 			ClientMaxWindowBits: full, ServerMaxWindowBits: full}
 		w := newConn(connConfig{nc: &discardConn{}, client: true, deflate: newDeflateConfig(params, &CompressionOptions{})})
+		defer w.CloseNow()
 		i := 0
 		_ = w.Write(ctx, MessageText, msgs[0]) // creates the compressor
 		if a := testing.AllocsPerRun(100, func() { _ = w.Write(ctx, MessageText, msgs[i%len(msgs)]); i++ }); a != 0 {

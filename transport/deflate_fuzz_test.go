@@ -167,8 +167,9 @@ func FuzzDeflateRoundTrip(f *testing.F) {
 		}
 		opts := CompressionOptions{Threshold: int(flags>>2)%4*32 - 1, Level: int(flags>>4) % 10}
 		msgs := bytes.Split(data, []byte{0})
-		wire := &memConn{in: bytes.NewReader(nil)}
+		wire := &memConn{} // a silent peer
 		w := newConn(connConfig{nc: wire, client: true, deflate: newDeflateConfig(params, &opts)})
+		defer w.CloseNow()
 		ctx := context.Background()
 		for i, m := range msgs {
 			var err error

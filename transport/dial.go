@@ -157,6 +157,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *http.Respons
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
+		noIdleReads:     o.NoIdleReads,
 		deflate:         up.deflate,
 	})
 	return c, up.resp, nil

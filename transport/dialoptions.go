@@ -78,14 +78,24 @@ type DialOptions struct {
 
 	// OnPing is called with the payload of each ping the server sends. The
 	// Conn answers pings itself; the hook only observes them. It runs on the
-	// reading goroutine, so it must not block or read from the Conn;
-	// payload is valid only during the call. Default: none.
+	// goroutine that read the ping (the application's, or the Conn's own
+	// while no one reads: see Conn), so it must not block, read from the
+	// Conn or call Close; payload is valid only during the call. Default:
+	// none.
 	OnPing func(payload []byte)
 
 	// OnPong is called with the payload of each pong the server sends, on
-	// the reading goroutine; payload is valid only during the call.
-	// Default: none.
+	// the goroutine that read it, like OnPing; payload is valid only during
+	// the call. Default: none.
 	OnPong func(payload []byte)
+
+	// NoIdleReads keeps the Conn from reading on its own while no read call
+	// is in progress (see Conn): control frames are then handled only
+	// inside the application's reads, as in gorilla/websocket, and a peer's
+	// ping waits for the next read. Only a program that must look silent
+	// to its peer (a test double of a stalled client) wants it. Default:
+	// false.
+	NoIdleReads bool
 
 	// Compression offers permessage-deflate (RFC 7692) with these
 	// parameters; Conn.Compression reports what the server accepted. See

@@ -18,9 +18,15 @@
 // concurrent use, and a message is never interleaved with another. Reads
 // (Read, ReadInto, Reader) allow one reader at a time. Control frames are
 // handled by whichever goroutine is reading: pings are answered as soon as
-// they are read, so a Conn must be read continuously to stay responsive.
-// OnPing and OnPong run on that reading goroutine. A Conn starts no
-// goroutines of its own. Every call that can block takes a context;
+// they are read. When no read call has been in progress for a millisecond,
+// the Conn reads on its own, on a goroutine that lives only while it does:
+// it answers pings, handles pongs and close frames, and stops at the next
+// data message, which waits for the application. So a Conn stays
+// responsive while the application is busy, except that a ping sent after
+// a message the application has not read yet waits for that read (the
+// stream is in order, and the Conn does not buffer messages for you).
+// OnPing and OnPong run on whichever goroutine read the frame, so they must
+// not block, read, or call Close. Every call that can block takes a context;
 // cancelling it aborts that call only, except in the middle of a message
 // (part of it already read or written), where the message cannot be
 // completed and the connection fails.

@@ -96,19 +96,28 @@ func readFrame(t testing.TB, br *bufio.Reader) (Header, []byte) {
 
 // memConn is an in-memory net.Conn: reads come from a fixed input, writes
 // are kept. It lets fuzz targets and benchmarks drive a Conn without a
-// socket.
+// socket. With no input, reads wait for Close, like a silent peer's.
 type memConn struct {
 	mu     sync.Mutex
 	in     io.Reader
 	out    bytes.Buffer
 	closed bool
+	done   chan struct{} // closed by Close; made on first use
 }
 
 func (m *memConn) Read(p []byte) (int, error) {
 	m.mu.Lock()
 	closed := m.closed
+	if m.done == nil {
+		m.done = make(chan struct{})
+	}
+	done := m.done
 	m.mu.Unlock()
 	if closed {
+		return 0, net.ErrClosed
+	}
+	if m.in == nil {
+		<-done
 		return 0, net.ErrClosed
 	}
 	return m.in.Read(p)
@@ -125,8 +134,13 @@ func (m *memConn) Write(p []byte) (int, error) {
 
 func (m *memConn) Close() error {
 	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	if !m.closed {
+		m.closed = true
+		if m.done != nil {
+			close(m.done)
+		}
+	}
 	return nil
 }
 

@@ -89,6 +89,7 @@ func (c *Conn) ReadInto(ctx context.Context, dst []byte) (MessageType, []byte, e
 	}
 	r.ctx = context.Background()
 	release(r.sem)
+	c.idle.arm(c)
 	if err != nil {
 		return 0, dst, err
 	}
@@ -114,10 +115,12 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err != nil {
 		r.ctx = context.Background()
 		release(r.sem)
+		c.idle.arm(c)
 		return 0, nil, err
 	}
 	r.msg.ctx = ctx
 	release(r.sem)
+	c.idle.arm(c)
 	return typ, &r.msg, nil
 }
 
@@ -141,6 +144,7 @@ func (m *messageReader) Read(p []byte) (int, error) {
 	}
 	r.ctx = context.Background()
 	release(r.sem)
+	r.c.idle.arm(r.c)
 	return n, err
 }
 

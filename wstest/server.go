@@ -77,9 +77,13 @@ func NewServer(opts Options) (*Server, error) {
 			// A test server has no cookies to protect, and browsers'
 			// origins would otherwise be refused.
 			InsecureSkipOriginCheck: true,
-			ReadLimit:               opts.ReadLimit,
-			CloseTimeout:            opts.CloseTimeout,
-			Compression:             cloneCompression(opts.Compression),
+			// Every connection's reader goroutine reads without pause
+			// and answers pings; when a Stall silences it, the Conn
+			// must not answer for it.
+			NoIdleReads:  true,
+			ReadLimit:    opts.ReadLimit,
+			CloseTimeout: opts.CloseTimeout,
+			Compression:  cloneCompression(opts.Compression),
 		},
 		script:  append([]Rule(nil), opts.Script...),
 		done:    make(chan struct{}),

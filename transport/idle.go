@@ -1,0 +1,152 @@
+package transport
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// idleAnswerDelay is how often the Conn looks for an absent reader. It
+// reads on its own once the read side has stayed free, with no read call
+// finishing, for one to two of these: short enough that a peer's ping is
+// answered long before any heartbeat gives up on us (they wait seconds),
+// long enough that an application reading in a loop never meets the
+// Conn's own reads.
+const idleAnswerDelay = time.Millisecond
+
+// idleWatch answers control frames while the application is not reading
+// (RFC 6455 §5.5.2: a pong "as soon as practical"). Every read call, when
+// it lets go of the read side, counts itself and arms a one-shot timer
+// unless it is already running; so a loop of reads pays an atomic add and
+// a load per message, and a reader parked inside Read pays nothing. When
+// the timer fires it looks at the count: if a read call finished since its
+// last look, the application is active and it only re-arms; if none did
+// and the read side is free, its goroutine takes the read side and handles
+// control frames until a data frame arrives, which it leaves for the
+// application's next read. It never buffers messages, so memory stays
+// bounded by what the application reads.
+//
+// The goroutine exists only while it reads for an absent reader. Closing
+// the network connection ends it, and Close and CloseNow wait for it,
+// except while it is inside an OnPing or OnPong hook (a hook that calls
+// them would otherwise wait for itself).
+type idleWatch struct {
+	timer   *time.Timer   // runs Conn.answerIdle; nil when the responder is off
+	armed   atomic.Bool   // the timer is running
+	reads   atomic.Uint64 // read calls finished
+	seen    atomic.Uint64 // reads at the timer's last look
+	inHook  atomic.Bool   // the goroutine is handling a control frame
+	mu      sync.Mutex    // guards stopped, and orders running.Add before running.Wait
+	stopped bool
+	running sync.WaitGroup // the goroutine, while it runs
+}
+
+func (w *idleWatch) init(c *Conn) {
+	w.timer = time.AfterFunc(time.Hour, c.answerIdle)
+	w.timer.Stop()
+}
+
+// arm records that a read call finished and starts the timer unless it is
+// already running or the responder is off. Read calls call it right after
+// they let go of the read side.
+func (w *idleWatch) arm(c *Conn) {
+	if w.timer == nil {
+		return
+	}
+	w.reads.Add(1)
+	if w.armed.Load() || c.Err() != nil {
+		return
+	}
+	w.armed.Store(true)
+	w.timer.Reset(idleAnswerDelay)
+}
+
+// stop keeps the timer from firing again and a late firing from starting
+// to read; shutdown calls it.
+func (w *idleWatch) stop() {
+	if w.timer == nil {
+		return
+	}
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	w.timer.Stop()
+}
+
+// wait returns when the goroutine, if one runs, has left, unless it is
+// inside a hook (which may be the caller). Call it after stop.
+func (w *idleWatch) wait() {
+	if w.timer != nil && !w.inHook.Load() {
+		w.running.Wait()
+	}
+}
+
+// enter registers the goroutine unless the Conn is shutting down.
+func (w *idleWatch) enter() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return false
+	}
+	w.running.Add(1)
+	return true
+}
+
+// answerIdle runs when the timer fires: if no read call finished since the
+// last look and no one holds the read side, it reads for the absent reader.
+func (c *Conn) answerIdle() {
+	w := &c.idle
+	if n := w.reads.Load(); w.seen.Swap(n) != n {
+		// The application read since the last look: look again later.
+		if c.Err() == nil {
+			w.timer.Reset(idleAnswerDelay)
+		}
+		return
+	}
+	w.armed.Store(false)
+	r := &c.rd
+	if !r.sem.tryAcquire() {
+		// A reader is inside a read call: it answers control frames
+		// itself, and arms the timer again when it leaves.
+		return
+	}
+	defer release(r.sem)
+	if c.Err() != nil || !w.enter() {
+		return
+	}
+	defer w.running.Done()
+	r.answerControl()
+}
+
+// answerControl handles the control frames at the head of the stream,
+// waiting for them as long as it takes, and returns at the first data
+// frame (unread), at a frame's payload that only the application can take,
+// or when the connection ends. The caller holds the read side.
+func (r *reader) answerControl() {
+	if r.remain != 0 {
+		// The application is inside a message (a Reader it has not
+		// finished): what comes next is its payload.
+		return
+	}
+	w := &r.c.idle
+	for {
+		b, err := r.br.Peek(1)
+		if err != nil {
+			_ = r.netError(err, !r.inMsg)
+			return
+		}
+		if !Opcode(b[0] & 0x0f).IsControl() {
+			return
+		}
+		h, err := r.header(!r.inMsg)
+		if err != nil {
+			return
+		}
+		w.inHook.Store(true)
+		err = r.control(h)
+		w.inHook.Store(false)
+		if err != nil {
+			return
+		}
+	}
+}
