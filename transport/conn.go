@@ -68,11 +68,13 @@ type connConfig struct {
 // reader waits for the first message to be consumed. Control frames are
 // handled by whichever goroutine is reading: a ping is answered as soon as
 // it is read, even in the middle of a fragmented message. When no read call
-// has been in progress for a millisecond, the Conn reads on its own: it
-// answers pings and handles pongs and close frames as they arrive, and
-// stops at the next data message, which waits for the application. (A
-// ping the peer sent after a message the application has not read yet is
-// answered once that message is read: the stream is in order.)
+// has been in progress for a millisecond or two, the Conn reads on its
+// own: it answers pings and passes pongs to OnPong as they arrive, and
+// stops at the next data message or close frame, which waits for the
+// application (so a reply it is about to write still goes out before the
+// close is echoed). A ping the peer sent after a message the application
+// has not read yet is answered once that message is read: the stream is in
+// order.
 // DialOptions.NoIdleReads and AcceptOptions.NoIdleReads turn that off.
 type Conn struct {
 	nc           net.Conn

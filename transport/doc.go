@@ -18,10 +18,10 @@
 // concurrent use, and a message is never interleaved with another. Reads
 // (Read, ReadInto, Reader) allow one reader at a time. Control frames are
 // handled by whichever goroutine is reading: pings are answered as soon as
-// they are read. When no read call has been in progress for a millisecond,
-// the Conn reads on its own, on a goroutine that lives only while it does:
-// it answers pings, handles pongs and close frames, and stops at the next
-// data message, which waits for the application. So a Conn stays
+// they are read. When no read call has been in progress for a millisecond
+// or two, the Conn reads on its own, on a goroutine that lives only while
+// it does: it answers pings, passes pongs to OnPong, and stops at the next
+// data message or close frame, which waits for the application. So a Conn stays
 // responsive while the application is busy, except that a ping sent after
 // a message the application has not read yet waits for that read (the
 // stream is in order, and the Conn does not buffer messages for you).

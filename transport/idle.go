@@ -14,16 +14,16 @@ import (
 // Conn's own reads.
 const idleAnswerDelay = time.Millisecond
 
-// idleWatch answers control frames while the application is not reading
-// (RFC 6455 §5.5.2: a pong "as soon as practical"). Every read call, when
+// idleWatch answers pings while the application is not reading (RFC 6455
+// §5.5.2: a pong "as soon as practical") and passes pongs to OnPong. Every read call, when
 // it lets go of the read side, counts itself and arms a one-shot timer
 // unless it is already running; so a loop of reads pays an atomic add and
 // a load per message, and a reader parked inside Read pays nothing. When
 // the timer fires it looks at the count: if a read call finished since its
 // last look, the application is active and it only re-arms; if none did
 // and the read side is free, its goroutine takes the read side and handles
-// control frames until a data frame arrives, which it leaves for the
-// application's next read. It never buffers messages, so memory stays
+// pings and pongs until a data or close frame arrives, which it leaves for
+// the application's next read. It never buffers messages, so memory stays
 // bounded by what the application reads.
 //
 // The goroutine exists only while it reads for an absent reader. Closing
@@ -118,9 +118,9 @@ func (c *Conn) answerIdle() {
 	r.answerControl()
 }
 
-// answerControl handles the control frames at the head of the stream,
-// waiting for them as long as it takes, and returns at the first data
-// frame (unread), at a frame's payload that only the application can take,
+// answerControl handles the pings and pongs at the head of the stream,
+// waiting for them as long as it takes, and returns at the first data or
+// close frame (unread), at a frame's payload that only the application can take,
 // or when the connection ends. The caller holds the read side.
 func (r *reader) answerControl() {
 	if r.remain != 0 {
@@ -135,7 +135,11 @@ func (r *reader) answerControl() {
 			_ = r.netError(err, !r.inMsg)
 			return
 		}
-		if !Opcode(b[0] & 0x0f).IsControl() {
+		if op := Opcode(b[0] & 0x0f); !op.IsControl() || op == OpClose {
+			// Data is the application's. So is a close frame: answering
+			// it here would end the connection under a reply the
+			// application is still about to write to an earlier message
+			// (Autobahn 7.1.6); §5.5.1 lets the echo wait for that.
 			return
 		}
 		h, err := r.header(!r.inMsg)
