@@ -71,7 +71,9 @@ func (s pmdSet) offerHas() []string {
 // pmdSets are Autobahn 13.1–13.7's parameter sets, seen from the client
 // (the harness is the server), plus the two leniencies RFC 7692 grants the
 // client: an unasked server_no_context_takeover (errata 4982) and a
-// response that drops an offered client_no_context_takeover.
+// response that drops an offered client_no_context_takeover, and the
+// promise an offered client_max_window_bits keeps when the response drops
+// it.
 func pmdSets() []pmdSet {
 	full := transport.DeflateParams{ClientMaxWindowBits: 15, ServerMaxWindowBits: 15}
 	with := func(f func(*transport.DeflateParams)) transport.DeflateParams {
@@ -119,6 +121,10 @@ func pmdSets() []pmdSet {
 			offer:    transport.CompressionOptions{ClientNoContextTakeover: true},
 			response: "permessage-deflate",
 			want:     with(func(p *transport.DeflateParams) { p.ClientNoContextTakeover = true })},
+		{id: "13.10", name: "offered client_max_window_bits=10 left out of the response (§7.1.2.2)",
+			offer:    transport.CompressionOptions{ClientMaxWindowBits: 10},
+			response: "permessage-deflate",
+			want:     with(func(p *transport.DeflateParams) { p.ClientMaxWindowBits = 10 })},
 	}
 }
 

@@ -105,6 +105,11 @@ func clientNegotiate(values []string, o *CompressionOptions) (*DeflateParams, st
 		// keeps whether or not the server echoes it (§7.1.1.2).
 		ClientNoContextTakeover: o.ClientNoContextTakeover,
 	}
+	if o.ClientMaxWindowBits != 0 {
+		// So is an offered client_max_window_bits: the client never uses
+		// a larger window, even if the response leaves it out (§7.1.2.2).
+		p.ClientMaxWindowBits = o.ClientMaxWindowBits
+	}
 	var seen uint
 	for _, ep := range accepted.params {
 		bit := pmdParamBit(ep.name)

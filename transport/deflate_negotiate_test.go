@@ -50,8 +50,10 @@ func TestClientNegotiate_Section7(t *testing.T) {
 		{"client_max_window_bits answered", &CompressionOptions{ClientMaxWindowBits: 12},
 			[]string{"permessage-deflate; client_max_window_bits=10"},
 			&DeflateParams{ClientMaxWindowBits: 10, ServerMaxWindowBits: full}, false},
+		// §7.1.2.2: the offered value binds the client even when the
+		// response leaves it out.
 		{"client_max_window_bits offered, response omits it", &CompressionOptions{ClientMaxWindowBits: 12},
-			[]string{"permessage-deflate"}, &DeflateParams{ClientMaxWindowBits: full, ServerMaxWindowBits: full}, false},
+			[]string{"permessage-deflate"}, &DeflateParams{ClientMaxWindowBits: 12, ServerMaxWindowBits: full}, false},
 		{"client_max_window_bits not offered", none, []string{"permessage-deflate; client_max_window_bits=15"}, nil, true},
 		{"client_max_window_bits larger than offered", &CompressionOptions{ClientMaxWindowBits: 12},
 			[]string{"permessage-deflate; client_max_window_bits=13"}, nil, true},
