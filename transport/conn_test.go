@@ -215,9 +215,24 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 	cc, raw := rawServer(t, connConfig{})
 	_, err := raw.Write(frameBytes(false, 0, OpText, false, []byte("κόσμε\xed\xa0")))
 	require.NoError(t, err)
-	// The server never sends the rest; Read must not wait for it.
-	_, _, err = cc.Read(context.Background())
-	assert.Equal(t, StatusInvalidFramePayloadData, CloseStatus(err))
+	// The server never sends the rest; Read must not wait for it. A client
+	// that did would wait forever: the deadline turns that into a failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err = cc.Read(ctx)
+	var pe *ProtocolError
+	require.ErrorAs(t, err, &pe, "got %v, want a *ProtocolError", err)
+	assert.Equal(t, StatusInvalidFramePayloadData, pe.Code, "got %v", err)
+
+	// The client tells the server why, in a masked close frame; the raw
+	// read has a deadline too, so a missing frame fails instead of hanging.
+	require.NoError(t, raw.SetReadDeadline(time.Now().Add(5*time.Second)))
+	h, p := readFrame(t, bufio.NewReader(raw))
+	require.Equal(t, OpClose, h.Opcode)
+	assert.True(t, h.Masked)
+	code, _, perr := ParseClosePayload(p)
+	require.NoError(t, perr)
+	assert.Equal(t, StatusInvalidFramePayloadData, code)
 }
 
 // The read limit is enforced from the header, before the payload arrives
@@ -249,8 +264,6 @@ func TestReadGrowsWithArrivedBytes(t *testing.T) {
 	big := frameBytes(true, 0, OpBinary, false, make([]byte, 8<<20))
 	mc := &memConn{in: io.MultiReader(bytes.NewReader(big[:100]), errReader{io.ErrUnexpectedEOF})}
 	c := newConn(connConfig{nc: mc, client: true})
-	allocs := testing.AllocsPerRun(1, func() {})
-	_ = allocs
 	_, buf, err := c.ReadInto(context.Background(), nil)
 	require.Error(t, err)
 	assert.LessOrEqual(t, cap(buf), 64<<10, "buffer sized by the claim, not the bytes")

@@ -85,8 +85,13 @@ type CompressionOptions struct {
 
 	// Threshold is the smallest message, in bytes, that Write compresses;
 	// smaller ones go uncompressed. Negative: compress every message.
-	// Messages written with Writer are always compressed, since their size
-	// is not known up front. Default (0): DefaultCompressionThreshold.
+	// Default (0): DefaultCompressionThreshold. Writer ignores it, since a
+	// streamed message's size is not known up front. While this side's
+	// compression window is the full 15 bits, Writer compresses every
+	// message but an empty one, whatever its size. When a smaller window
+	// was negotiated for this side (client_max_window_bits for a client,
+	// server_max_window_bits for a server), Writer sends every message
+	// uncompressed, since it might outgrow the window.
 	Threshold int
 
 	// Level is the DEFLATE level, 1 (fastest) to 9 (smallest). Default

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -65,4 +66,187 @@ func ExampleDial() {
 	// Output:
 	// 101 echo.v1
 	// Text hello
+}
+
+// ExampleConn_Read reads messages until the peer closes the connection,
+// the usual shape of a client's read loop: the loop ends on an error, and
+// CloseStatus tells a clean close from a failure.
+func ExampleConn_Read() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := transport.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		for _, tick := range []string{"tick 1", "tick 2"} {
+			if err := c.Write(ctx, transport.MessageText, []byte(tick)); err != nil {
+				return
+			}
+		}
+		_ = c.Close(transport.StatusNormalClosure, "feed over")
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := transport.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			var ce *transport.CloseError
+			if errors.As(err, &ce) {
+				fmt.Println("closed:", ce.Code, ce.Reason)
+			}
+			return
+		}
+		fmt.Println(typ, string(msg))
+	}
+	// Output:
+	// Text tick 1
+	// Text tick 2
+	// closed: NormalClosure feed over
+}
+
+// ExampleConn_Write sends a binary message; the server answers with the
+// size it received.
+func ExampleConn_Write() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := transport.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		_ = c.Write(ctx, transport.MessageText, fmt.Appendf(nil, "%v message of %d bytes", typ, len(msg)))
+		_, _, _ = c.Read(ctx) // waits for the client's close, and answers it
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := transport.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, transport.MessageBinary, []byte{0xde, 0xad, 0xbe, 0xef}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, reply, err := c.Read(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(reply))
+	if err := c.Close(transport.StatusNormalClosure, ""); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// Binary message of 4 bytes
+}
+
+// ExampleConn_Writer streams one message in pieces, for data produced
+// bit by bit: the peer receives it as a single message.
+func ExampleConn_Writer() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := transport.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		_ = c.Write(ctx, typ, msg) // echo
+		_, _, _ = c.Read(ctx)      // waits for the client's close, and answers it
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := transport.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	w, err := c.Writer(ctx, transport.MessageText)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, row := range []string{"id,price\n", "1,100\n", "2,101\n"} {
+		if _, err := io.WriteString(w, row); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	// Close sends the last fragment; until then no other message can go.
+	if err := w.Close(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, echo, err := c.Read(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(echo))
+	if err := c.Close(transport.StatusNormalClosure, ""); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// id,price
+	// 1,100
+	// 2,101
+}
+
+// ExampleConn_Close ends a connection with the closing handshake: Close
+// returns nil once the server has answered, which proves it read
+// everything sent before. The server sees the code and reason.
+func ExampleConn_Close() {
+	seen := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := transport.Accept(w, r, nil)
+		if err != nil {
+			seen <- err
+			return
+		}
+		defer c.CloseNow()
+		_, _, err = c.Read(context.Background()) // answers the close frame
+		seen <- err
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := transport.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("Close:", c.Close(transport.StatusGoingAway, "shutting down"))
+	var ce *transport.CloseError
+	if err := <-seen; errors.As(err, &ce) {
+		fmt.Println("server saw:", ce.Code, ce.Reason)
+	} else {
+		fmt.Println("server:", err)
+	}
+	// Output:
+	// Close: <nil>
+	// server saw: GoingAway shutting down
 }

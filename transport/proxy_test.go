@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -23,6 +25,10 @@ import (
 type connectProxy struct {
 	srv      *httptest.Server
 	wantAuth string
+	// hosts maps a CONNECT target to the address the proxy dials instead,
+	// as a proxy's own DNS would: it lets a test name a host that only the
+	// proxy can reach. Targets not in it are dialed as they are.
+	hosts map[string]string
 
 	mu     sync.Mutex
 	method string
@@ -63,7 +69,11 @@ func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "who are you?", http.StatusProxyAuthRequired)
 		return
 	}
-	upstream, err := net.Dial("tcp", r.Host)
+	addr := r.Host
+	if a, ok := p.hosts[addr]; ok {
+		addr = a
+	}
+	upstream, err := net.Dial("tcp", addr)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -126,6 +136,60 @@ func TestDialThroughProxy(t *testing.T) {
 	_, p, err := c.Read(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "through the tunnel", string(p))
+	require.NoError(t, c.Close(StatusNormalClosure, ""))
+}
+
+// wss:// through a CONNECT proxy: the client asks the proxy for a tunnel
+// to the target's host and port, then runs TLS inside it, with the
+// target's host name as SNI and as the name the certificate must carry.
+// The target is example.com (a name httptest's certificate holds), which
+// only the proxy resolves, to the loopback TLS server: the connection can
+// only have gone through the tunnel.
+func TestDialTLSThroughProxy(t *testing.T) {
+	sni := make(chan string, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sni <- r.TLS.ServerName
+		echoOnce(w, r)
+	}))
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	require.NoError(t, err)
+	target := net.JoinHostPort("example.com", port)
+
+	proxy := newConnectProxy(t, "")
+	proxy.hosts = map[string]string{target: srv.Listener.Addr().String()}
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	var dialed []string
+	c, _, err := dialTest(t, "wss://"+target+"/secure", &DialOptions{
+		TLSConfig:    &tls.Config{RootCAs: pool},
+		Subprotocols: []string{"echo"},
+		Proxy: func(req *http.Request) (*url.URL, error) {
+			assert.Equal(t, "https", req.URL.Scheme, "the proxy function sees wss as https")
+			return proxy.url(nil), nil
+		},
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dialed = append(dialed, addr)
+			return new(net.Dialer).DialContext(ctx, network, addr)
+		},
+	})
+	require.NoError(t, err)
+
+	method, host, _ := proxy.seen()
+	assert.Equal(t, http.MethodConnect, method)
+	assert.Equal(t, target, host, "got CONNECT %s, want the target's host:port", host)
+	assert.Equal(t, []string{proxy.srv.Listener.Addr().String()}, dialed, "the client dials the proxy only")
+	tc, ok := c.NetConn().(*tls.Conn)
+	require.True(t, ok, "got %T, want a *tls.Conn inside the tunnel", c.NetConn())
+	assert.Equal(t, "example.com", tc.ConnectionState().ServerName)
+	assert.Equal(t, "example.com", <-sni, "the SNI the server received")
+
+	ctx := context.Background()
+	require.NoError(t, c.Write(ctx, MessageText, []byte("tls in the tunnel")))
+	_, p, err := c.Read(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "tls in the tunnel", string(p))
 	require.NoError(t, c.Close(StatusNormalClosure, ""))
 }
 
