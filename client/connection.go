@@ -20,13 +20,26 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	defer cancel(nil)
 	// Whatever ends the connection first (reader error, dead peer, write
 	// failure) cancels ctx; dropping the socket then unblocks the rest.
-	// On Close the supervisor closes with 1000 below instead.
+	// On Close the supervisor closes with 1000 below instead, once the
+	// writer lets go; a peer that stopped reading can hold the writer
+	// forever, so after the close timeout the socket is dropped anyway.
+	grace := time.AfterFunc(time.Hour, func() { _ = conn.CloseNow() })
+	grace.Stop()
+	dropped := make(chan struct{})
 	stopDrop := context.AfterFunc(ctx, func() {
+		defer close(dropped)
 		if c.ctx.Err() == nil {
 			_ = conn.CloseNow()
+			return
 		}
+		grace.Reset(c.closeTimeout())
 	})
-	defer stopDrop()
+	defer func() {
+		if !stopDrop() {
+			<-dropped // it ran, or runs now: wait, so nothing outlives serve
+		}
+		grace.Stop()
+	}()
 
 	var wg sync.WaitGroup
 	mon, err := c.startHeartbeat(conn, func(err error) {
@@ -43,10 +56,15 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		cancel(c.readLoop(ctx, conn, ordinal, mon))
 	}()
 
-	// Stable-period timer: a connection that stays up this long resets the
-	// backoff when it ends.
-	stable := time.AfterFunc(c.opts.StablePeriod, func() { c.healthy.Store(true) })
-	defer stable.Stop()
+	// A connection that stays up for the stable period resets the backoff
+	// when it ends. Measured here rather than by a timer, which could fire
+	// after serve returns and mark the next connection healthy.
+	start := time.Now()
+	defer func() {
+		if time.Since(start) >= c.opts.StablePeriod {
+			c.healthy.Store(true)
+		}
+	}()
 
 	var cf *confirmer
 	if c.opts.Delivery == AtMostOnce {
@@ -161,6 +179,21 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 	}
 }
 
+// maxBatchBytes bounds the payload bytes one batch writes before its
+// flush: enough to fill a network round trip many times over, small enough
+// that a flush (and the confirmation that follows it in AtMostOnce) comes
+// regularly under a flood of large messages.
+const maxBatchBytes = 1 << 20
+
+// closeTimeout is how long a closing handshake may take: the Conn's own
+// bound, used also for how long Close lets a busy writer finish.
+func (c *Client) closeTimeout() time.Duration {
+	if d := c.opts.Dial.CloseTimeout; d > 0 {
+		return d
+	}
+	return transport.DefaultCloseTimeout
+}
+
 // writeLoop drains the queue into conn until ctx ends or a write fails.
 // When several messages are waiting it writes them with one flush, so
 // throughput under load is bounded by the network, not by a system call per
@@ -190,6 +223,7 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 			}
 		}
 		batch = batch[:0]
+		batchBytes := 0
 		var werr error
 		for {
 			if e.Expired(time.Now()) {
@@ -206,7 +240,10 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 					break
 				}
 			}
-			if len(batch) >= c.opts.MaxBatch || c.windowFull() {
+			batchBytes += len(e.Payload)
+			if len(batch) >= c.opts.MaxBatch || batchBytes >= maxBatchBytes || c.windowFull() || ctx.Err() != nil {
+				// A batch ends at its bounds, and at once when the
+				// session ends, so Close does not wait behind it.
 				break
 			}
 			var ok bool

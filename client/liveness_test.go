@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,4 +196,44 @@ func TestSlowReaderIsNotADeadPeer(t *testing.T) {
 		last = seq
 	}
 	assert.Equal(t, -1, indexOf(rec.snapshot(), client.Reconnecting, 1), "no reconnect")
+}
+
+// TestCloseWithStalledPeer: a peer that stopped reading holds the writer in
+// a write that never completes (here with no write timeout to rescue it);
+// Close still returns, within the close timeout it waits for the writer
+// plus the one it gives the closing handshake, and reports what was left.
+func TestCloseWithStalledPeer(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	const closeTimeout = 200 * time.Millisecond
+	var dead atomic.Int64
+	c := start(t, ctx, nil, client.Options{
+		URL:              srv.URL(),
+		Backoff:          fastBackoff(),
+		DisableHeartbeat: true,
+		Delivery:         client.AtLeastOnce,
+		Dial:             transport.DialOptions{WriteTimeout: -1, CloseTimeout: closeTimeout},
+		QueueOptions:     queueBytes(512 << 20),
+		OnDeadLetter:     func(client.DeadLetter) { dead.Add(1) },
+	})
+	require.NoError(t, c.WaitConnected(ctx))
+	require.NoError(t, srv.Stall(1))
+	// Far more than the socket buffers hold: the writer blocks.
+	payload := make([]byte, 256<<10)
+	const n = 256
+	for range n {
+		_, err := c.Send(ctx, transport.MessageBinary, payload)
+		require.NoError(t, err)
+	}
+	closed := make(chan error, 1)
+	begin := time.Now()
+	go func() { closed <- c.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+		t.Logf("Close took %v", time.Since(begin))
+	case <-time.After(2*closeTimeout + 5*time.Second): // generous: a loaded 2-core machine
+		require.FailNow(t, "Close is stuck behind a stalled writer")
+	}
+	require.Equal(t, int64(n), dead.Load(), "every unacknowledged message is reported")
 }
