@@ -63,42 +63,31 @@ func BenchmarkPushNextAck(b *testing.B) {
 	}
 }
 
-// BenchmarkContended has GOMAXPROCS producers pushing at once (Block
+// BenchmarkContended has 4×GOMAXPROCS producers pushing at once (Block
 // policy) and one consumer handing out and acknowledging, as the client's
-// writer does.
+// writer does; beside it, a buffered channel of the same capacity carries
+// the same traffic, copying the payload (chan-copy) or not (chan-nocopy).
+// Four producers per processor keep it contended even on a 2-core machine.
 func BenchmarkContended(b *testing.B) {
-	ctx := context.Background()
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("queue/%dB", size), func(b *testing.B) {
 			q := NewMemory(Options{MaxMessages: benchCap, Overflow: Block})
 			defer q.Close()
-			done := make(chan error, 1)
-			go func() {
-				for range b.N {
-					e, err := q.Next(ctx)
-					if err != nil {
-						done <- err
-						return
-					}
-					_ = q.Ack(e.Seq)
+			contend(b, size, func(payload []byte) error {
+				_, err := q.Push(context.Background(), Message{Type: 2, Payload: payload})
+				return err
+			}, func(ctx context.Context) error {
+				e, err := q.Next(ctx)
+				if err == nil {
+					err = q.Ack(e.Seq)
 				}
-				done <- nil
-			}()
-			b.ReportAllocs()
-			b.SetBytes(int64(size))
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				msg := Message{Type: 2, Payload: make([]byte, size)}
-				for pb.Next() {
-					if _, err := q.Push(ctx, msg); err != nil {
-						b.Error(err)
-						return
-					}
+				if err != nil {
+					// Producers blocked on a full queue would wait
+					// forever for this consumer: Close wakes them.
+					_ = q.Close()
 				}
+				return err
 			})
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
 		})
 		for _, clone := range []bool{true, false} {
 			name := "chan-nocopy"
@@ -107,29 +96,62 @@ func BenchmarkContended(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("%s/%dB", name, size), func(b *testing.B) {
 				ch := make(chan []byte, benchCap)
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					for range b.N {
-						<-ch
+				contend(b, size, func(payload []byte) error {
+					if clone {
+						payload = bytes.Clone(payload)
 					}
-				}()
-				b.ReportAllocs()
-				b.SetBytes(int64(size))
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					payload := make([]byte, size)
-					for pb.Next() {
-						if clone {
-							ch <- bytes.Clone(payload)
-						} else {
-							ch <- payload
-						}
+					ch <- payload
+					return nil
+				}, func(ctx context.Context) error {
+					select {
+					case <-ch:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
 					}
 				})
-				<-done
 			})
 		}
+	}
+}
+
+// contend is the shape both sides of BenchmarkContended share: push runs
+// b.N times in all, on 4×GOMAXPROCS goroutines, each with a payload of
+// size bytes; take runs b.N times on one consumer goroutine, which the
+// benchmark waits for. take must return ctx.Err() once ctx is done: ctx
+// ends when a producer has failed, since fewer than b.N messages will then
+// come and the consumer would otherwise wait for them forever.
+func contend(b *testing.B, size int, push func(payload []byte) error, take func(ctx context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		for range b.N {
+			if err := take(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		payload := make([]byte, size)
+		for pb.Next() {
+			if err := push(payload); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	if b.Failed() {
+		cancel()
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
 	}
 }
 

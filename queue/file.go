@@ -22,8 +22,8 @@ const (
 	SyncAlways SyncPolicy = iota
 
 	// SyncInterval writes each record to the operating system before Push
-	// returns, and fsyncs at most Options.SyncEvery later: a crash of the
-	// process loses nothing that Push returned, a crash of the machine
+	// returns, and fsyncs at most FileOptions.SyncEvery later: a crash of
+	// the process loses nothing that Push returned, a crash of the machine
 	// loses at most the last SyncEvery of messages.
 	SyncInterval
 
@@ -135,7 +135,8 @@ type FileOptions struct {
 // Memory), so Next never reads the disk and a warmed-up File allocates
 // nothing per message. Concurrency is Memory's: many producers, one
 // consumer. Concurrent Pushes under SyncAlways share an fsync. The only
-// goroutine a File runs is the SyncInterval timer's, stopped by Close.
+// goroutine a File runs is the SyncInterval timer's, which Close stops and
+// waits for.
 type File struct {
 	core
 
@@ -164,8 +165,9 @@ func (f *File) Dir() string { return f.dir }
 func (f *File) Recovery() Recovery { return f.recovery }
 
 // Close wakes every blocked Push and Next with ErrClosed, refuses new
-// work, syncs the log (unless the policy is SyncNever), closes its files
-// and releases the directory, which another File may then open. The
+// work, waits for a SyncInterval sync already under way, syncs the log
+// (unless the policy is SyncNever), closes its files and releases the
+// directory, which another File may then open. The
 // entries stay on disk for that next OpenFile: a closed File cannot be
 // drained. It returns the error of the final sync, if any. Safe for
 // concurrent use; idempotent.

@@ -212,7 +212,7 @@ func (f *File) fillSegment(s *segment, compact bool) error {
 	if err != nil || f.syncPolicy == SyncNever {
 		return err
 	}
-	if err := s.file.Sync(); err != nil {
+	if err := f.fsync(s.file); err != nil {
 		return err
 	}
 	// The new file's name must be durable too, or a power loss could

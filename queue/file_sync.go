@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,16 @@ type syncer struct {
 	files  []*os.File
 	timer  *time.Timer // SyncInterval only
 	every  time.Duration
+
+	// ticks counts the timer's callbacks under way, so that Close can wait
+	// for one that started before it stopped the timer: nothing of the
+	// File may run after Close returns. A tick joins it under File.mu only
+	// while the File is open, so none joins once Close has begun waiting.
+	ticks sync.WaitGroup
+
+	// fsyncs counts the fsyncs of segment files, so that tests can see
+	// what each policy actually forces to disk.
+	fsyncs atomic.Uint64
 
 	// hook, when set by a test, runs after each sync the timer makes, so
 	// tests can wait for that event.
@@ -57,7 +68,7 @@ func (s *syncer) syncLocked(f *File, final bool) error {
 	f.mu.Unlock()
 	for i, file := range s.files {
 		if f.syncPolicy != SyncNever && s.err == nil {
-			if err := file.Sync(); err != nil {
+			if err := f.fsync(file); err != nil {
 				s.err = err
 			}
 		}
@@ -80,13 +91,15 @@ func (s *syncer) syncLocked(f *File, final bool) error {
 	return nil
 }
 
-// close makes a final sync and closes every file of the log. Called by
-// File.Close after it has marked the queue closed, so nothing writes any
-// more.
+// close waits for a timer tick already under way, then makes a final sync
+// and closes every file of the log. Called by File.Close after it has
+// marked the queue closed, so nothing writes any more and no tick starts.
 func (s *syncer) close(f *File) error {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	// Before taking s.mu: the tick may be waiting for it in to.
+	s.ticks.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.syncLocked(f, true)
@@ -104,13 +117,27 @@ func (f *File) kick() {
 	f.sync.timer.Reset(f.sync.every)
 }
 
-// tick is the SyncInterval timer's function.
+// tick is the SyncInterval timer's function. Close may have stopped the
+// timer too late to keep it from running; it then finds the File closed
+// and does nothing, or Close waits for it.
 func (f *File) tick() {
 	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return
+	}
+	f.sync.ticks.Add(1)
+	defer f.sync.ticks.Done()
 	f.log.armed = false
 	pos := f.log.written
 	f.mu.Unlock()
 	if f.sync.to(f, pos) == nil && f.sync.hook != nil {
 		f.sync.hook(pos)
 	}
+}
+
+// fsync forces a segment file to stable storage, counting it for tests.
+func (f *File) fsync(file *os.File) error {
+	f.sync.fsyncs.Add(1)
+	return file.Sync()
 }

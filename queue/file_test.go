@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,33 +226,132 @@ func TestFileBlockingPush(t *testing.T) {
 	require.ErrorIs(t, <-next, ErrClosed)
 }
 
+// TestFileSyncPolicies checks what each policy forces to disk, by
+// watching the fsyncs the File makes: reading the log back in the same
+// process would prove nothing, since the page cache holds what was never
+// synced.
 func TestFileSyncPolicies(t *testing.T) {
-	for _, p := range []SyncPolicy{SyncAlways, SyncInterval, SyncNever} {
-		t.Run(p.String(), func(t *testing.T) {
-			opts := FileOptions{Sync: p, SyncEvery: time.Millisecond, SegmentBytes: 512}
-			f := openTestFile(t, t.TempDir(), opts)
-			synced := make(chan uint64, 1000)
-			f.sync.hook = func(pos uint64) { synced <- pos }
-			for i := range 50 {
-				filePush(t, f, strings.Repeat("s", i), 0)
-			}
-			if p == SyncInterval {
-				// The timer syncs everything written without anyone asking.
-				f.mu.Lock()
-				want := f.log.written
-				f.mu.Unlock()
-				for pos := range synced {
-					if pos >= want {
-						break
-					}
+	tests := []struct {
+		policy SyncPolicy
+		// pushSyncs: each Push returns with its record fsynced.
+		pushSyncs bool
+		// fsyncs: anything of the log is fsynced while pushing.
+		fsyncs bool
+		// tick: the timer fsyncs what was written, unasked.
+		tick bool
+	}{
+		{SyncAlways, true, true, false},
+		{SyncInterval, false, true, true},
+		{SyncNever, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy.String(), func(t *testing.T) {
+			// Small segments, so that the pushes roll over: the retired
+			// segments must be synced too, and a roll fsyncs the new one.
+			opts := FileOptions{Sync: tt.policy, SyncEvery: time.Millisecond, SegmentBytes: 512}
+			f := openTestFile(t, tmpfsDir(t), opts)
+			// Ticks are fewer than the pushes that arm the timer, so the
+			// buffer never fills; if it did, the wait below would fail
+			// rather than the timer's goroutine block.
+			synced := make(chan uint64, 100)
+			f.sync.hook = func(pos uint64) {
+				select {
+				case synced <- pos:
+				default:
 				}
 			}
-			require.NoError(t, f.AckThrough(25))
-			f = reopen(t, f, opts)
-			assert.Equal(t, 25, f.Recovery().Entries)
+			for i := range 50 {
+				filePush(t, f, strings.Repeat("s", i), 0)
+				if tt.pushSyncs {
+					require.GreaterOrEqual(t, syncedPos(f), writtenPos(f), "push %d returned before its fsync", i)
+				}
+			}
+			want := writtenPos(f)
+			if tt.fsyncs {
+				assert.NotZero(t, f.sync.fsyncs.Load(), "no fsync while pushing")
+			} else {
+				assert.Zero(t, f.sync.fsyncs.Load(), "fsyncs while pushing")
+			}
+			if !tt.tick {
+				assert.Empty(t, synced, "no timer under %v", tt.policy)
+				return
+			}
+			// The timer syncs everything written without anyone asking,
+			// within SyncEvery; the timeout only stops a broken timer
+			// from hanging the test.
+			timeout := time.NewTimer(10 * time.Second)
+			defer timeout.Stop()
+			for {
+				select {
+				case pos := <-synced:
+					if pos >= want {
+						assert.GreaterOrEqual(t, syncedPos(f), want)
+						return
+					}
+				case <-timeout.C:
+					t.Fatalf("no sync reached position %d within 10s; synced %d", want, syncedPos(f))
+				}
+			}
 		})
 	}
 	assert.Equal(t, "SyncPolicy(7)", SyncPolicy(7).String())
+}
+
+// writtenPos returns the log position of everything written so far.
+func writtenPos(f *File) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.log.written
+}
+
+// syncedPos returns the log position known durable.
+func syncedPos(f *File) uint64 {
+	f.sync.mu.Lock()
+	defer f.sync.mu.Unlock()
+	return f.sync.synced
+}
+
+// TestFileCloseWaitsForTick: a SyncInterval tick that began before Close
+// stopped the timer still runs; Close must wait for it, so nothing of the
+// File outlives Close.
+func TestFileCloseWaitsForTick(t *testing.T) {
+	f := openTestFile(t, tmpfsDir(t), FileOptions{Sync: SyncInterval, SyncEvery: time.Millisecond})
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	var enter, unblock sync.Once
+	// Registered after openTestFile's cleanup, so it runs first: a failed
+	// test still lets the tick, then Close, finish.
+	t.Cleanup(func() { unblock.Do(func() { close(release) }) })
+	var finished atomic.Bool
+	f.sync.hook = func(uint64) {
+		enter.Do(func() { close(entered) })
+		<-release
+		finished.Store(true)
+	}
+	filePush(t, f, "a", 0)
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the timer did not sync within 10s")
+	}
+
+	closed := make(chan error, 1)
+	go func() { closed <- f.Close() }()
+	// Close cannot return while the tick is held, however long we look;
+	// without the wait it returned at once, well within this window.
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a tick was running", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	unblock.Do(func() { close(release) })
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return within 10s of the tick ending")
+	}
+	assert.True(t, finished.Load(), "Close returned before the tick ended")
 }
 
 func TestFileDamageStrings(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -46,10 +47,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func
 		fmt.Fprintf(stdout, format+"\n", a...)
 	}
 
+	var drops dropLog
 	q, err := queue.OpenFile(cfg.dir, queue.FileOptions{
 		// A device keeps the newest readings when its disk budget is
 		// spent: the oldest are dropped, and said so.
-		Options: queue.Options{MaxMessages: 100_000, MaxBytes: 32 << 20, Overflow: queue.DropOldest},
+		Options: queue.Options{
+			MaxMessages: cfg.maxQueued,
+			MaxBytes:    32 << 20,
+			Overflow:    queue.DropOldest,
+			// The Client cannot hook the drops of a queue it did not
+			// build, so the agent reports them itself, from whichever
+			// goroutine made the drop.
+			OnDrop: func(e queue.Entry, why queue.DropReason) {
+				drops.add(e.Seq)
+				if e.Seq == 0 {
+					// Every reading held was in flight, so the new one
+					// went; it had no number yet.
+					say("new reading dropped by the full queue: %v", why)
+					return
+				}
+				say("reading #%d dropped by the queue: %v", e.Seq, why)
+			},
+		},
 	})
 	if err != nil {
 		return err
@@ -116,6 +135,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func
 			return err
 		}
 		seq, err := c.Send(ctx, transport.MessageText, payload)
+		if errors.Is(err, queue.ErrDropped) {
+			// Reported and counted by OnDrop; the reading took no number,
+			// so the next one takes it.
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -144,14 +168,59 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func
 		n, _ := q.Len()
 		return fmt.Errorf("%d readings still unacknowledged: %w", n, err)
 	}
-	say("every reading acknowledged")
+	// Closing first means no drop report can still be on its way: every
+	// one is counted below.
 	if err := c.Close(); err != nil {
 		return err
 	}
+	if n := drops.count(); n > 0 {
+		say("every reading acknowledged, except %d dropped by the queue", n)
+	} else {
+		say("every reading acknowledged")
+	}
 	if up != nil {
-		return check(up.received(), expect, say)
+		return check(up.received(), drops.without(expect), say)
 	}
 	return nil
+}
+
+// dropLog is what the queue's OnDrop reported. It is called from the
+// client's goroutines as well as the agent's, hence the lock.
+type dropLog struct {
+	mu   sync.Mutex
+	n    int
+	seqs map[uint64]bool
+}
+
+func (d *dropLog) add(seq uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.n++
+	if d.seqs == nil {
+		d.seqs = map[uint64]bool{}
+	}
+	d.seqs[seq] = true
+}
+
+// count returns the number of drops reported.
+func (d *dropLog) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n
+}
+
+// without returns seqs less the readings dropped: the server is owed only
+// the others.
+func (d *dropLog) without(seqs []uint64) []uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var kept []uint64
+	for _, s := range seqs {
+		if !d.seqs[s] {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 // check requires the server to have received every expected reading, in

@@ -18,4 +18,7 @@
 // -offline keeps the embedded server unreachable (connection refused)
 // while readings are taken; -crash makes the agent exit at once after
 // queueing them, running no Close, as a kill or a power cut would.
+// -max-queued bounds the readings kept while the uplink is down: beyond it
+// the oldest are dropped, each one reported, and the count of them printed
+// at the end.
 package main

@@ -30,14 +30,15 @@ var errUsage = errors.New("usage")
 
 // config is the command line.
 type config struct {
-	dir      string
-	url      string
-	readings int
-	every    time.Duration
-	offline  bool
-	crash    bool
-	retry    time.Duration
-	timeout  time.Duration
+	dir       string
+	url       string
+	readings  int
+	maxQueued int
+	every     time.Duration
+	offline   bool
+	crash     bool
+	retry     time.Duration
+	timeout   time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -47,6 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.dir, "dir", "iot-queue", "directory of the durable queue")
 	fs.StringVar(&c.url, "url", "", "server to send readings to (default: an embedded server that acknowledges them)")
 	fs.IntVar(&c.readings, "readings", 5, "readings to take in this run")
+	fs.IntVar(&c.maxQueued, "max-queued", 100_000, "readings the queue holds; beyond it the oldest are dropped, each reported")
 	fs.DurationVar(&c.every, "every", 200*time.Millisecond, "time between readings")
 	fs.BoolVar(&c.offline, "offline", false, "keep the embedded server unreachable while readings are taken")
 	fs.BoolVar(&c.crash, "crash", false, "exit at once after queueing the readings, without closing anything, as a crash would")
@@ -57,6 +59,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 || c.readings < 0 || c.dir == "" {
 		return c, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if c.maxQueued <= 0 {
+		return c, fmt.Errorf("%w: -max-queued must be positive", errUsage)
 	}
 	if c.offline && c.url != "" {
 		return c, fmt.Errorf("%w: -offline applies to the embedded server only", errUsage)

@@ -74,13 +74,45 @@ func TestCrashedAgentDeliversEverything(t *testing.T) {
 	require.Zero(t, n, "every acknowledged reading left the queue for good")
 }
 
+// TestAgentReportsDrops: readings taken offline beyond -max-queued evict
+// the oldest, and each eviction is reported and counted; the server gets
+// the rest, in order.
+func TestAgentReportsDrops(t *testing.T) {
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := run(ctx, []string{"-dir", t.TempDir(), "-offline", "-max-queued", "3", "-readings", "5", "-every", "0", "-retry", "20ms"}, &out, &out, nil)
+	require.NoError(t, err, out.String())
+	for _, want := range []string{
+		"reading #1 dropped by the queue: OverflowOldest",
+		"reading #2 dropped by the queue: OverflowOldest",
+		"every reading acknowledged, except 2 dropped by the queue",
+		"server received readings #3 to #5, in order",
+	} {
+		require.Contains(t, out.String(), want, out.String())
+	}
+	require.NotContains(t, out.String(), "reading #3 dropped", out.String())
+}
+
 func TestFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"url and offline", []string{"-url", "ws://x", "-offline"}},
+		{"stray argument", []string{"stray"}},
+		{"no queue room", []string{"-max-queued", "0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			_, err := parseFlags(tt.args, &errOut)
+			require.ErrorIs(t, err, errUsage)
+		})
+	}
 	var errOut bytes.Buffer
-	_, err := parseFlags([]string{"-url", "ws://x", "-offline"}, &errOut)
-	require.ErrorIs(t, err, errUsage)
-	_, err = parseFlags([]string{"stray"}, &errOut)
-	require.ErrorIs(t, err, errUsage)
 	c, err := parseFlags(nil, &errOut)
 	require.NoError(t, err)
 	require.Equal(t, 5, c.readings)
+	require.Equal(t, 100_000, c.maxQueued)
 }
