@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,12 @@ type soakServer struct {
 	// maxAge is the oldest message seen, measured from the time stamp the
 	// sender put in it.
 	maxAge time.Duration
+	// bad counts messages that were not soak messages, and badFirst
+	// describes the first. The handlers run on the HTTP server's
+	// goroutines; the test reads these after the run and fails there, in
+	// one line, rather than once per message from a handler.
+	bad      int
+	badFirst string
 }
 
 // received is one message as the server saw it.
@@ -46,12 +53,19 @@ func (s *soakServer) start(t *testing.T, addr string) *goPeer {
 		id := s.conns
 		s.mu.Unlock()
 		for {
-			_, p, err := c.ReadMessage()
+			typ, p, err := c.ReadMessage()
 			if err != nil {
 				return
 			}
 			n, sent, ok := parseSoakMessage(p)
-			if !ok {
+			if !ok || typ != websocket.TextMessage {
+				// The client sent bytes it was never given, or framed
+				// them wrongly: a corruption the log must not skip over.
+				s.mu.Lock()
+				if s.bad++; s.bad == 1 {
+					s.badFirst = fmt.Sprintf("connection %d, after %d messages: type %d, %q", id, len(s.log), typ, p)
+				}
+				s.mu.Unlock()
 				continue
 			}
 			age := time.Since(sent)
@@ -96,4 +110,14 @@ func (s *soakServer) snapshot() ([]received, int, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]received(nil), s.log...), s.conns, s.maxAge
+}
+
+// badMessages reports the messages the server could not parse.
+func (s *soakServer) badMessages() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bad == 0 {
+		return nil
+	}
+	return fmt.Errorf("the soak server read %d messages that are not soak messages, first on %s", s.bad, s.badFirst)
 }

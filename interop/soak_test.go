@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/stretchr/testify/assert"
 	"github.com/sturdyws/sturdy/client"
 	"github.com/sturdyws/sturdy/heartbeat"
 	"github.com/sturdyws/sturdy/queue"
@@ -46,6 +47,17 @@ const (
 	// latency, bandwidth or slicer toxic (at most about 0.6 s as the
 	// schedule draws them).
 	soakAgeSlack = 1500 * time.Millisecond
+	// soakWriteSlack is how much older than MaxAge a message may be when
+	// the client hands its first byte to the socket (measured by the
+	// wire recorder, from the time stamp taken just before Send). The
+	// client checks a message's age just before buffering it; between
+	// that check and the socket Write lie only the buffering of the rest
+	// of the batch and the flush, which wait for nothing but the CPU, plus
+	// Send's own few microseconds before the queue stamps the message. 50
+	// ms covers -race on a loaded 2-core machine descheduling the writer
+	// for a while; a client that wrote stale messages after a black hole
+	// (over 2 s) or a backoff would be late by far more.
+	soakWriteSlack = 50 * time.Millisecond
 )
 
 type soakConfig struct {
@@ -120,6 +132,7 @@ func runSoak(t *testing.T, delivery client.Delivery) {
 	px := startProxy(t, srvAddr)
 
 	var rec soakRecord
+	wire := newWireLog()
 	heap := startHeapSampler()
 	defer heap.stop()
 	opts := client.Options{
@@ -134,7 +147,11 @@ func runSoak(t *testing.T, delivery client.Delivery) {
 				for m := rec.maxDialing.Load(); n > m && !rec.maxDialing.CompareAndSwap(m, n); m = rec.maxDialing.Load() {
 				}
 				var d net.Dialer
-				return d.DialContext(ctx, network, addr)
+				nc, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return wire.wrap(nc), nil
 			},
 		},
 		Delivery:     delivery,
@@ -231,11 +248,14 @@ func runSoak(t *testing.T, delivery client.Delivery) {
 	peak := heap.stop()
 
 	log, conns, maxAge := srv.snapshot()
+	assert.NoError(t, srv.badMessages())
+	writes, wireErrs := wire.snapshot()
+	assert.Empty(t, wireErrs, "the wire recorder could not follow the client's frames")
+	oldestWritten, err := checkWire(log, writes, delivery == client.AtMostOnce, opts.MaxAge, soakWriteSlack)
+	assert.NoError(t, err)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if err := checkTransitions(rec.changes, rec.dials.Load()); err != nil {
-		t.Error(err)
-	}
+	assert.NoError(t, checkTransitions(rec.changes, rec.dials.Load(), opts.StablePeriod))
 	if m := rec.maxDialing.Load(); m != 1 {
 		t.Errorf("%d dials were in progress at once, want 1", m)
 	}
@@ -265,10 +285,15 @@ func runSoak(t *testing.T, delivery client.Delivery) {
 			t.Errorf("%s: %d messages reported expired arrived, first %d (%s)",
 				bugExpiredAfterWrite, k, res.expiredArrived[0], describeArrival(log, res.expiredArrived[0]))
 		}
+		if k := len(res.neverSentArrived); k > 0 {
+			d := res.neverSentArrived[0]
+			t.Errorf("%d messages dead-lettered as never sent arrived, first %d (%v; %s)", k, d.Seq, d.Reason, describeArrival(log, d.Seq))
+		}
 		if maxAge > soakMaxAge+soakAgeSlack {
 			t.Errorf("the server read a message %v old; MaxAge is %v (+%v slack for toxics)", maxAge, soakMaxAge, soakAgeSlack)
 		}
-		summary = fmt.Sprintf("%d delivered once, 0 duplicates, dead letters %v, oldest message read %v", res.delivered, res.byReason, maxAge.Round(time.Millisecond))
+		summary = fmt.Sprintf("%d delivered once, 0 duplicates, dead letters %v, oldest message written %v, read %v",
+			res.delivered, res.byReason, oldestWritten.Round(time.Millisecond), maxAge.Round(time.Millisecond))
 	}
 	if peak > 512<<20 {
 		t.Errorf("peak heap %d MiB, want under 512 MiB", peak>>20)
