@@ -21,14 +21,18 @@ const confirmTag = 'c'
 // confirmation never came back when the connection ended is reported as
 // ReasonUnconfirmed (it may or may not have arrived) and never resent.
 //
-// At most one confirmation ping is outstanding, and it rides in the same
-// flush as the batch it follows, so confirming costs no extra system call.
-// Every field but pong belongs to the writer goroutine.
+// A confirmation ping rides in the same flush as the batch it follows, so
+// confirming costs no extra system call. Under load at most one is
+// outstanding (a batch written while one is out waits for the next), and
+// when the queue runs dry the writer pings once more for whatever was
+// written since, without waiting for the earlier pong: a peer may answer
+// only the latest of several pings (RFC 6455 §5.5.3), and one that never
+// answers must not keep the writer from sending what comes next. Every
+// field but acked belongs to the writer goroutine.
 type confirmer struct {
-	pong      chan struct{} // the reader signals the outstanding ping's pong
 	acked     atomic.Uint64 // the highest number a pong confirmed (set by the reader)
 	written   uint64        // the last sequence number handed to the connection
-	pinged    uint64        // the number the outstanding ping confirms; 0 if none
+	pinged    uint64        // the highest number an outstanding ping confirms; 0 if none
 	confirmed uint64        // everything up to this has been confirmed
 	// unconfirmed holds the entries written and not yet known confirmed,
 	// oldest first. Their payloads stay valid: the queue neither expires
@@ -53,16 +57,20 @@ func (cf *confirmer) wrote(batch []queue.Entry) {
 	}
 }
 
-func newConfirmer() *confirmer { return &confirmer{pong: make(chan struct{}, 1)} }
+func newConfirmer() *confirmer { return &confirmer{} }
+
+// absorb takes in what pongs have confirmed since the last look.
+func (cf *confirmer) absorb() {
+	cf.confirmed = cf.acked.Load()
+	if cf.confirmed >= cf.pinged {
+		cf.pinged = 0
+	}
+}
 
 // flush ends a batch: it sends the batch with a confirmation ping when none
 // is outstanding, or flushes it alone.
 func (cf *confirmer) flush(ctx context.Context, conn *transport.Conn) error {
-	select {
-	case <-cf.pong:
-		cf.confirmed, cf.pinged = cf.pinged, 0
-	default:
-	}
+	cf.absorb()
 	if cf.pinged == 0 && cf.written > cf.confirmed {
 		return cf.ping(ctx, conn)
 	}
@@ -70,19 +78,14 @@ func (cf *confirmer) flush(ctx context.Context, conn *transport.Conn) error {
 }
 
 // settle runs before the writer waits for new messages: if messages were
-// written after the outstanding ping, it waits for that ping's pong and
-// sends another, so nothing stays unconfirmed while the queue is idle.
-func (cf *confirmer) settle(ctx context.Context, conn *transport.Conn) error {
-	if cf.pinged == 0 || cf.written <= cf.pinged {
-		return nil
+// written after the outstanding ping, it sends another that covers them,
+// so nothing stays unconfirmed while the queue is idle. It never waits.
+func (cf *confirmer) settle(conn *transport.Conn) error {
+	cf.absorb()
+	if cf.written > cf.pinged && cf.written > cf.confirmed {
+		return cf.ping(context.Background(), conn)
 	}
-	select {
-	case <-cf.pong:
-		cf.confirmed, cf.pinged = cf.pinged, 0
-	case <-ctx.Done():
-		return nil
-	}
-	return cf.ping(context.Background(), conn)
+	return nil
 }
 
 func (cf *confirmer) ping(ctx context.Context, conn *transport.Conn) error {
@@ -100,19 +103,24 @@ func confirmedSeq(pong []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(pong[1:]), true
 }
 
-// pongReceived handles a confirmation pong on the reading goroutine.
+// pongReceived handles a confirmation pong on the reading goroutine. Pongs
+// may come back for older pings after newer ones, so the highest wins.
 func (c *Client) pongReceived(p []byte) {
 	cf := c.confirm.Load()
 	seq, ok := confirmedSeq(p)
 	if cf == nil || !ok {
 		return
 	}
-	cf.acked.Store(seq)
-	_ = c.q.AckThrough(seq)
-	select {
-	case cf.pong <- struct{}{}:
-	default:
+	for {
+		old := cf.acked.Load()
+		if seq <= old {
+			return
+		}
+		if cf.acked.CompareAndSwap(old, seq) {
+			break
+		}
 	}
+	_ = c.q.AckThrough(seq)
 }
 
 // reportUnconfirmed runs after a connection has ended and its goroutines

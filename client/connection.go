@@ -210,7 +210,7 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 		e, ok := c.q.TryNext()
 		if !ok {
 			if cf != nil {
-				if err := cf.settle(ctx, conn); err != nil {
+				if err := cf.settle(conn); err != nil {
 					return err
 				}
 			}

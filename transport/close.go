@@ -41,8 +41,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
 		return err
 	}
-	c.awaitPeerClose()
-	c.shutdown(&CloseError{Code: code, Reason: reason})
+	c.awaitPeerClose(&CloseError{Code: code, Reason: reason})
 	return c.closeOutcome()
 }
 
@@ -64,25 +63,32 @@ func (c *Conn) closeOutcome() error {
 }
 
 // awaitPeerClose waits, up to the close timeout, for the peer's close
-// frame. Whenever no goroutine is reading (none was, or the reader stopped
-// while Close waited) it reads and discards itself, so Close completes on a
-// connection that nobody reads.
-func (c *Conn) awaitPeerClose() {
+// frame, then ends the connection with cause. Whenever no goroutine is
+// reading (none was, or the reader stopped while Close waited) it reads and
+// discards itself, so Close completes on a connection that nobody reads.
+// When it read the peer's close itself, it ends the connection before it
+// lets go of the read side: a reader waiting for it would otherwise read
+// on, meet the end of the stream the peer closed and record an abnormal
+// closure instead of the completed handshake.
+func (c *Conn) awaitPeerClose(cause error) {
 	r := &c.rd
 	deadline := time.Now().Add(c.closeTimeout)
 	t := time.NewTimer(c.closeTimeout)
 	defer t.Stop()
-	if !r.sem.tryAcquire() && !r.sem.acquireOr(c.closeRcvd, c.closed, t.C) {
-		return
-	}
-	defer release(r.sem)
-	r.ctx = context.Background()
-	r.dl.arm(context.Background(), time.Until(deadline))
-	defer r.dl.disarm()
-	for {
-		if _, err := r.begin(); err != nil {
-			return
+	reading := r.sem.tryAcquire() || r.sem.acquireOr(c.closeRcvd, c.closed, t.C)
+	if reading {
+		r.ctx = context.Background()
+		r.dl.arm(context.Background(), time.Until(deadline))
+		for {
+			if _, err := r.begin(); err != nil {
+				break
+			}
 		}
+		r.dl.disarm()
+	}
+	c.shutdown(cause)
+	if reading {
+		release(r.sem)
 	}
 }
 
