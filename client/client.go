@@ -81,6 +81,10 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 		qo := o.QueueOptions
 		qo.OnDrop = c.queueDropped
 		c.q = queue.NewMemory(qo)
+	} else if h, ok := c.q.(dropHooker); ok {
+		// A queue built elsewhere (a queue.File, say) still reports its
+		// overflow and expiry here, after its own OnDrop.
+		h.AddOnDrop(c.queueDropped)
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	go c.supervise()
@@ -249,6 +253,12 @@ func (c *Client) ended() error {
 }
 
 // queueDropped receives the memory queue's drop reports.
+// dropHooker is a queue that lets a second party hear its drop reports,
+// as queue.Memory and queue.File do.
+type dropHooker interface {
+	AddOnDrop(func(queue.Entry, queue.DropReason))
+}
+
 func (c *Client) queueDropped(e queue.Entry, r queue.DropReason) {
 	c.deadLetter(deadLetter(e, fromQueueReason(r), nil))
 }

@@ -146,8 +146,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 		}
 		buf = p
 		if mon != nil {
-			mon.FrameReceived()
-			if mon.MessageReceived(p) {
+			if mon.MessageReceived(p) { // counts as a frame received, too
 				continue
 			}
 		}

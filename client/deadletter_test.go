@@ -190,3 +190,41 @@ func TestCloseWhileStreaming(t *testing.T) {
 	require.NoError(t, srv.WaitFor(ctx, func(s wstest.Snapshot) bool { return s.Live == 0 }))
 	assert.Equal(t, transport.StatusNormalClosure, transport.CloseStatus(srv.Snapshot().Conns[0].Err))
 }
+
+// TestGivenQueueDropsReachOnDeadLetter: a queue the Client did not build
+// (here a queue.Memory with its own OnDrop, as a queue.File would be) still
+// reports its overflow to OnDeadLetter and Stats, after its own callback,
+// which keeps working.
+func TestGivenQueueDropsReachOnDeadLetter(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	srv.StallHandshakes() // offline: everything stays queued
+	var mu sync.Mutex
+	var own []uint64
+	q := queue.NewMemory(queue.Options{MaxMessages: 2, Overflow: queue.DropOldest,
+		OnDrop: func(e queue.Entry, why queue.DropReason) {
+			mu.Lock()
+			own = append(own, e.Seq)
+			mu.Unlock()
+		}})
+	dl := &deadLetters{}
+	c := start(t, ctx, nil, client.Options{URL: srv.URL(), Backoff: fastBackoff(), Queue: q, OnDeadLetter: dl.add})
+	for i := range 5 {
+		_, err := c.Send(ctx, transport.MessageText, []byte{'a' + byte(i)})
+		require.NoError(t, err)
+	}
+	srv.ReleaseHandshakes()
+	require.NoError(t, c.Flush(ctx))
+	require.NoError(t, c.Close())
+
+	mu.Lock()
+	assert.Equal(t, []uint64{1, 2, 3}, own, "the queue's own OnDrop")
+	mu.Unlock()
+	var seqs []uint64
+	for _, d := range dl.list() {
+		assert.Equal(t, client.ReasonOverflow, d.Reason)
+		seqs = append(seqs, d.Seq)
+	}
+	assert.Equal(t, []uint64{1, 2, 3}, seqs, "OnDeadLetter")
+	assert.Equal(t, uint64(3), c.Stats().Dropped)
+}

@@ -3,6 +3,9 @@ package client_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -236,4 +239,57 @@ func TestCloseWithStalledPeer(t *testing.T) {
 		require.FailNow(t, "Close is stuck behind a stalled writer")
 	}
 	require.Equal(t, int64(n), dead.Load(), "every unacknowledged message is reported")
+}
+
+// TestAnyFrameCountsServerPings: in AnyFrame mode, a server that never
+// answers the client's pings but pings the client itself is alive, and
+// its pings (which the transport answers, and the application never sees)
+// must count as frames received.
+func TestAnyFrameCountsServerPings(t *testing.T) {
+	ctx := testCtx(t)
+	const every, pings = 25 * time.Millisecond, 60 // 1.5 s of pings, three times the timeout
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// It never reads, so it never answers a ping.
+		sc, err := transport.Accept(w, r, &transport.AcceptOptions{NoIdleReads: true, CloseTimeout: 100 * time.Millisecond})
+		if err != nil {
+			return
+		}
+		defer sc.CloseNow()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for range pings {
+			<-tick.C
+			if sc.Ping(ctx, []byte("server")) != nil {
+				return
+			}
+		}
+		close(done)
+		<-ctx.Done()
+	}))
+	defer srv.Close()
+	dead := make(chan client.StateChange, 1)
+	c := start(t, ctx, nil, client.Options{
+		OnStateChange: func(ch client.StateChange) {
+			if ch.To == client.Reconnecting {
+				select {
+				case dead <- ch:
+				default:
+				}
+			}
+		},
+		URL:       "ws" + strings.TrimPrefix(srv.URL, "http"),
+		Backoff:   fastBackoff(),
+		Heartbeat: heartbeat.Options{Interval: 100 * time.Millisecond, Timeout: 500 * time.Millisecond, Mode: heartbeat.AnyFrame},
+		Dial:      transport.DialOptions{CloseTimeout: 100 * time.Millisecond},
+	})
+	require.NoError(t, c.WaitConnected(ctx))
+	select {
+	case <-done:
+	case ch := <-dead:
+		require.FailNow(t, "declared dead while the server pinged", "cause: %v", ch.Cause)
+	case <-ctx.Done():
+		require.FailNow(t, "the server never finished pinging")
+	}
+	require.NoError(t, c.Close())
 }

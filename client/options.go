@@ -91,11 +91,13 @@ type Options struct {
 	MaxInFlight int
 
 	// Queue is the outbound queue. nil means a queue.Memory built from
-	// QueueOptions. The Client owns whatever is given and closes it. The
-	// Client cannot hook the drop reports of a queue it did not build: set
-	// the queue's own OnDrop (queue.Options, queue.FileOptions) to learn of
-	// overflow and expiry; the Client still reports what it drops itself
-	// (unconfirmed, expired at write time, left at Close).
+	// QueueOptions. The Client owns whatever is given and closes it. When
+	// the queue has an AddOnDrop method (queue.Memory and queue.File do),
+	// the Client adds itself to the queue's drop reports, so overflow and
+	// expiry reach OnDeadLetter and Stats after the queue's own OnDrop;
+	// other queues report only through their own callbacks. Either way the
+	// Client reports what it drops itself (unconfirmed, expired at write
+	// time, left at Close).
 	Queue queue.Queue
 
 	// QueueOptions configure the default memory queue (bounds and overflow

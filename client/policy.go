@@ -21,12 +21,13 @@ import (
 //	handshake 408, 429, 5xx                                                 reconnect (Retry-After honoured)
 //	handshake 400, 401, 403, 404, other 4xx, 3xx, a bad 101               stop
 //	OnConnect or Endpoint failed, DNS and dial errors                       reconnect
+//	an invalid URL (transport.ErrInvalidURL)                               stop: dialling it again cannot help
 //	Close, or Start's context cancelled                                     stop
 //
 // A 401 or 403 is retried once with a fresh Endpoint call before the
 // session fails; that is the supervisor's doing, not this function's.
 func DefaultShouldReconnect(cause error) bool {
-	if errors.Is(cause, ErrClosed) || errors.Is(cause, context.Canceled) {
+	if errors.Is(cause, ErrClosed) || errors.Is(cause, context.Canceled) || errors.Is(cause, transport.ErrInvalidURL) {
 		return false
 	}
 	var he *transport.HandshakeError

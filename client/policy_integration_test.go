@@ -232,3 +232,14 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestInvalidURLFails: a URL that cannot be dialled ends the session at
+// once instead of being retried forever.
+func TestInvalidURLFails(t *testing.T) {
+	ctx := testCtx(t)
+	rec := newRecorder()
+	start(t, ctx, rec, client.Options{URL: "ftp://example.com/feed", Backoff: fastBackoff()})
+	ch := rec.waitFirst(t, ctx, client.Failed, client.Reconnecting)
+	require.Equal(t, client.Failed, ch.To, "cause %v", ch.Cause)
+	require.ErrorIs(t, ch.Cause, transport.ErrInvalidURL)
+}

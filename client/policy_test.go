@@ -25,6 +25,7 @@ func TestDefaultShouldReconnect(t *testing.T) {
 		{"EOF without close frame (1006)", &transport.CloseError{Code: transport.StatusAbnormalClosure, Err: errors.New("EOF")}, true},
 		{"dial refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
 		{"DNS failure", &net.DNSError{Err: "no such host", Name: "example.invalid"}, true},
+		{"invalid URL", fmt.Errorf("%w: no host", transport.ErrInvalidURL), false},
 		{"heartbeat timeout", &transport.CloseError{Code: transport.StatusAbnormalClosure, Err: heartbeat.ErrDead}, true},
 		{"1001 going away", closeErr(1001), true},
 		{"1011 internal error", closeErr(1011), true},

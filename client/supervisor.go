@@ -118,6 +118,16 @@ func (c *Client) connect() (*transport.Conn, error) {
 			dopts.Header[k] = v
 		}
 	}
+	userPing := dopts.OnPing
+	dopts.OnPing = func(p []byte) {
+		// A server's ping is a sign of life too (AnyFrame mode counts it).
+		if m := c.mon.Load(); m != nil {
+			m.FrameReceived()
+		}
+		if userPing != nil {
+			userPing(p)
+		}
+	}
 	userPong := dopts.OnPong
 	dopts.OnPong = func(p []byte) {
 		if m := c.mon.Load(); m != nil {

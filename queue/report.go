@@ -49,8 +49,9 @@ func (r *reporter) unlock() {
 	for len(r.pending) > 0 {
 		batch := r.pending
 		r.pending = r.spare[:0]
+		onDrop := r.onDrop // AddOnDrop changes it under mu
 		r.mu.Unlock()
-		r.deliver(batch)
+		r.deliver(onDrop, batch)
 		r.mu.Lock()
 		r.recycle(batch)
 		r.spare = batch[:0]
@@ -62,7 +63,7 @@ func (r *reporter) unlock() {
 // deliver calls OnDrop for each of batch. If OnDrop panics it hands the
 // reporter's role back before the panic goes on, so later drops are still
 // reported and the pending list cannot grow without bound.
-func (r *reporter) deliver(batch []dropped) {
+func (r *reporter) deliver(onDrop func(Entry, DropReason), batch []dropped) {
 	done := false
 	defer func() {
 		if !done {
@@ -73,7 +74,7 @@ func (r *reporter) deliver(batch []dropped) {
 		}
 	}()
 	for i := range batch {
-		r.onDrop(batch[i].e, batch[i].why)
+		onDrop(batch[i].e, batch[i].why)
 	}
 	done = true
 }
@@ -83,4 +84,26 @@ func (r *reporter) recycle(batch []dropped) {
 		r.store.put(batch[i].buf)
 		batch[i] = dropped{}
 	}
+}
+
+// AddOnDrop adds f to the queue's drop reports: from now on every drop is
+// reported to the OnDrop the queue was built with, if any, and then to f,
+// in the same order and under the same rules. It lets an owner that did
+// not build the queue (a client.Client given a queue.File) learn of its
+// overflow and expiry without taking the builder's callback away. Safe
+// for concurrent use.
+func (c *core) AddOnDrop(f func(Entry, DropReason)) {
+	if f == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.onDrop; prev != nil {
+		c.onDrop = func(e Entry, why DropReason) {
+			prev(e, why)
+			f(e, why)
+		}
+		return
+	}
+	c.onDrop = f
 }

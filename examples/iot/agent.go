@@ -55,19 +55,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func
 			MaxMessages: cfg.maxQueued,
 			MaxBytes:    32 << 20,
 			Overflow:    queue.DropOldest,
-			// The Client cannot hook the drops of a queue it did not
-			// build, so the agent reports them itself, from whichever
-			// goroutine made the drop.
-			OnDrop: func(e queue.Entry, why queue.DropReason) {
-				drops.add(e.Seq)
-				if e.Seq == 0 {
-					// Every reading held was in flight, so the new one
-					// went; it had no number yet.
-					say("new reading dropped by the full queue: %v", why)
-					return
-				}
-				say("reading #%d dropped by the queue: %v", e.Seq, why)
-			},
+			// The Client adds itself to this queue's drop reports, so
+			// each drop is also printed by OnDeadLetter below; here
+			// the agent only notes which readings the server is no
+			// longer owed.
+			OnDrop: func(e queue.Entry, _ queue.DropReason) { drops.add(e.Seq) },
 		},
 	})
 	if err != nil {
@@ -111,6 +103,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func
 			}
 		},
 		OnDeadLetter: func(d client.DeadLetter) {
+			if d.Seq == 0 {
+				// Every reading held was in flight, so the new one
+				// went; it had no number yet.
+				say("new reading not queued: %v", d.Reason)
+				return
+			}
 			say("reading #%d not delivered: %v", d.Seq, d.Reason)
 		},
 	}

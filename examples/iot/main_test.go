@@ -84,14 +84,14 @@ func TestAgentReportsDrops(t *testing.T) {
 	err := run(ctx, []string{"-dir", t.TempDir(), "-offline", "-max-queued", "3", "-readings", "5", "-every", "0", "-retry", "20ms"}, &out, &out, nil)
 	require.NoError(t, err, out.String())
 	for _, want := range []string{
-		"reading #1 dropped by the queue: OverflowOldest",
-		"reading #2 dropped by the queue: OverflowOldest",
+		"reading #1 not delivered: Overflow",
+		"reading #2 not delivered: Overflow",
 		"every reading acknowledged, except 2 dropped by the queue",
 		"server received readings #3 to #5, in order",
 	} {
 		require.Contains(t, out.String(), want, out.String())
 	}
-	require.NotContains(t, out.String(), "reading #3 dropped", out.String())
+	require.NotContains(t, out.String(), "reading #3 not delivered", out.String())
 }
 
 func TestFlags(t *testing.T) {
