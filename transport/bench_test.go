@@ -119,3 +119,48 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	require.NoError(t, rerr)
 	assert.Zero(t, a, "ReadInto: got %v allocs, want 0", a)
 }
+
+// BenchmarkEchoRoundTrip times a round trip of a 128-byte text message over
+// loopback TCP, the client writing and then reading the echo, with the idle
+// responder on (the default) and off: what answering pings for an absent
+// reader costs a busy reader.
+func BenchmarkEchoRoundTrip(b *testing.B) {
+	for _, mode := range []struct {
+		name   string
+		noIdle bool
+	}{{"idle", false}, {"noidle", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			cc, sc := connPair(b, connConfig{noIdleReads: mode.noIdle}, connConfig{noIdleReads: true})
+			ctx := context.Background()
+			go func() {
+				buf := make([]byte, 0, 256)
+				for {
+					typ, p, err := sc.ReadInto(ctx, buf)
+					if err != nil {
+						return
+					}
+					if sc.Write(ctx, typ, p) != nil {
+						return
+					}
+					buf = p
+				}
+			}()
+			msg := make([]byte, 128)
+			for i := range msg {
+				msg[i] = 'a' + byte(i%26)
+			}
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := cc.Write(ctx, MessageText, msg); err != nil {
+					b.Fatal(err)
+				}
+				var err error
+				if _, buf, err = cc.ReadInto(ctx, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -105,6 +105,7 @@ func (c *Conn) CloseNow() error {
 // shutdown ends the connection once, recording why.
 func (c *Conn) shutdown(cause error) {
 	c.closeOnce.Do(func() {
+		c.ended.Store(true)
 		c.closeErr = cause
 		close(c.closed)
 		c.idle.stop()

@@ -92,6 +92,7 @@ type Conn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by shutdown
+	ended     atomic.Bool   // set by shutdown first: a cheaper test than closed
 	closeErr  error         // why the connection ended; set before closed is closed
 	closeSent atomic.Bool   // a close frame went out (or was attempted): no more data frames
 	closeRcvd chan struct{} // closed when the peer's close frame has been read

@@ -27,6 +27,11 @@ type deadlineArm struct {
 // caller knows to disarm; a context that can never be cancelled and no
 // timeout cost nothing.
 func (d *deadlineArm) arm(ctx context.Context, fixed time.Duration) bool {
+	if fixed <= 0 && ctx.Done() == nil {
+		// Never cancelled, so no deadline either (a context with one has
+		// a Done channel): the per-message path with context.Background.
+		return false
+	}
 	var dl time.Time
 	if fixed > 0 {
 		dl = time.Now().Add(fixed)

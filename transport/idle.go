@@ -54,7 +54,7 @@ func (w *idleWatch) arm(c *Conn) {
 		return
 	}
 	w.reads.Add(1)
-	if w.armed.Load() || c.Err() != nil {
+	if w.armed.Load() || c.ended.Load() {
 		return
 	}
 	w.armed.Store(true)
@@ -73,8 +73,10 @@ func (w *idleWatch) stop() {
 	w.timer.Stop()
 }
 
-// wait returns when the goroutine, if one runs, has left, unless it is
-// inside a hook (which may be the caller). Call it after stop.
+// wait returns when the goroutine, if one runs, has left, unless a hook is
+// running (which may be the goroutine itself, calling Close; if instead
+// the application's reader runs the hook, no goroutine of ours runs, and
+// there is nothing to wait for). Call it after stop.
 func (w *idleWatch) wait() {
 	if w.timer != nil && !w.inHook.Load() {
 		w.running.Wait()
@@ -128,7 +130,6 @@ func (r *reader) answerControl() {
 		// finished): what comes next is its payload.
 		return
 	}
-	w := &r.c.idle
 	for {
 		b, err := r.br.Peek(1)
 		if err != nil {
@@ -146,10 +147,7 @@ func (r *reader) answerControl() {
 		if err != nil {
 			return
 		}
-		w.inHook.Store(true)
-		err = r.control(h)
-		w.inHook.Store(false)
-		if err != nil {
+		if err := r.control(h); err != nil {
 			return
 		}
 	}

@@ -78,6 +78,11 @@ func (c *Conn) ReadInto(ctx context.Context, dst []byte) (MessageType, []byte, e
 	if err := acquire(ctx, r.sem); err != nil {
 		return 0, dst, err
 	}
+	if typ, msg, ok := r.readBuffered(dst); ok {
+		release(r.sem)
+		c.idle.arm(c)
+		return typ, msg, nil
+	}
 	r.ctx = ctx
 	armed := r.dl.arm(ctx, 0)
 	typ, err := r.begin()
@@ -151,8 +156,12 @@ func (m *messageReader) Read(p []byte) (int, error) {
 // begin finishes any message left unread and reads up to the start of the
 // next data message.
 func (r *reader) begin() (MessageType, error) {
-	if err := r.c.Err(); err != nil {
-		return 0, &closedError{cause: err}
+	if r.c.ended.Load() {
+		// The atomic first: the channel test behind Err costs more on
+		// every message.
+		if err := r.c.Err(); err != nil {
+			return 0, &closedError{cause: err}
+		}
 	}
 	for r.inMsg {
 		if _, err := r.read(r.discard[:]); err != nil && err != io.EOF {
@@ -388,7 +397,9 @@ func (r *reader) control(h Header) error {
 	switch h.Opcode {
 	case OpPing:
 		if c.onPing != nil {
+			c.idle.inHook.Store(true)
 			c.onPing(p)
+			c.idle.inHook.Store(false)
 		}
 		// §5.5.2: answer with a pong carrying the same payload, unless a
 		// close frame has already gone out.
@@ -401,7 +412,9 @@ func (r *reader) control(h Header) error {
 		// §5.5.3: an unsolicited pong needs no answer; the hook decides
 		// whether it matches a ping.
 		if c.onPong != nil {
+			c.idle.inHook.Store(true)
 			c.onPong(p)
+			c.idle.inHook.Store(false)
 		}
 	case OpClose:
 		return r.closeFrame(p)
