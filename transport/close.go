@@ -48,7 +48,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 // closeOutcome reports whether the closing handshake completed.
 func (c *Conn) closeOutcome() error {
 	select {
-	case <-c.closeRcvd:
+	case <-c.closeRcvd.get():
 		return nil
 	default:
 	}
@@ -75,7 +75,7 @@ func (c *Conn) awaitPeerClose(cause error) {
 	deadline := time.Now().Add(c.closeTimeout)
 	t := time.NewTimer(c.closeTimeout)
 	defer t.Stop()
-	reading := r.sem.tryAcquire() || r.sem.acquireOr(c.closeRcvd, c.closed, t.C)
+	reading := r.sem.tryAcquire() || r.sem.acquireOr(c.closeRcvd.get(), c.closed, t.C)
 	if reading {
 		r.ctx = context.Background()
 		r.dl.arm(context.Background(), time.Until(deadline))

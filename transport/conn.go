@@ -95,7 +95,7 @@ type Conn struct {
 	ended     atomic.Bool   // set by shutdown first: a cheaper test than closed
 	closeErr  error         // why the connection ended; set before closed is closed
 	closeSent atomic.Bool   // a close frame went out (or was attempted): no more data frames
-	closeRcvd chan struct{} // closed when the peer's close frame has been read
+	closeRcvd lazyChan      // closed when the peer's close frame has been read
 	rcvdOnce  sync.Once
 }
 
@@ -122,7 +122,6 @@ func newConn(cfg connConfig) *Conn {
 		onPong:       cfg.onPong,
 		deflate:      cfg.deflate,
 		closed:       make(chan struct{}),
-		closeRcvd:    make(chan struct{}),
 	}
 	c.rd.init(c, cfg.br, cfg.readLimit)
 	c.wr.init(c, cfg.writeBufferSize)

@@ -621,7 +621,7 @@ func TestDialOptionsReachConn(t *testing.T) {
 	assert.Equal(t, "tcp "+strings.TrimPrefix(url, "ws://"), <-dialed)
 	assert.True(t, c.client)
 	assert.Equal(t, int64(1234), c.rd.limit.Load())
-	assert.Equal(t, 8192, cap(c.wr.buf))
+	assert.Equal(t, 8192, c.wr.size)
 	assert.Equal(t, 3*time.Second, c.writeTimeout)
 	assert.Equal(t, 2*time.Second, c.closeTimeout)
 	require.NotNil(t, c.onPing)

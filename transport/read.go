@@ -42,8 +42,8 @@ type reader struct {
 	outLimit   int64          // the read limit when it began
 	z          *inflater      // created on the first compressed message
 
-	ctl     [MaxControlPayload]byte
-	discard [512]byte
+	ctl     *[MaxControlPayload]byte // made with the first control frame
+	discard *[512]byte               // for skipping what the application left unread; made on first use
 	msg     messageReader
 }
 
@@ -164,7 +164,7 @@ func (r *reader) begin() (MessageType, error) {
 		}
 	}
 	for r.inMsg {
-		if _, err := r.read(r.discard[:]); err != nil && err != io.EOF {
+		if _, err := r.read(r.scratch()); err != nil && err != io.EOF {
 			return 0, err
 		}
 	}
@@ -195,6 +195,16 @@ func (r *reader) begin() (MessageType, error) {
 	return r.typ, nil
 }
 
+// scratch returns the buffer that unread payload is read into and dropped:
+// rare (a message left unread, or one over the limit), so it is made only
+// when first needed rather than carried by every connection.
+func (r *reader) scratch() []byte {
+	if r.discard == nil {
+		r.discard = new([512]byte)
+	}
+	return r.discard[:]
+}
+
 // readAll appends the rest of the current message to dst.
 func (r *reader) readAll(dst []byte) ([]byte, error) {
 	if cap(dst) == 0 {
@@ -214,7 +224,7 @@ func (r *reader) readAll(dst []byte) ([]byte, error) {
 		} else {
 			// A message as large as the limit: whatever more it holds
 			// fails the connection with 1009.
-			if n, err = r.read(r.discard[:1]); n > 0 {
+			if n, err = r.read(r.scratch()[:1]); n > 0 {
 				return dst, r.fail(StatusMessageTooBig, "message over the read limit")
 			}
 		}
@@ -386,6 +396,9 @@ func (r *reader) check(h Header) error {
 
 // control reads a control frame's payload and acts on it.
 func (r *reader) control(h Header) error {
+	if r.ctl == nil {
+		r.ctl = new([MaxControlPayload]byte)
+	}
 	p := r.ctl[:h.Length]
 	if _, err := io.ReadFull(r.br, p); err != nil {
 		return r.netError(err, false)
@@ -432,7 +445,7 @@ func (r *reader) closeFrame(p []byte) error {
 	}
 	c := r.c
 	ce := &CloseError{Code: code, Reason: reason}
-	c.rcvdOnce.Do(func() { close(c.closeRcvd) })
+	c.rcvdOnce.Do(func() { close(c.closeRcvd.get()) })
 	if c.closeSent.CompareAndSwap(false, true) {
 		// The peer started the closing handshake: echo its code, then the
 		// connection is over. The server closes TCP first (§7.1.1), but a

@@ -14,10 +14,13 @@ import (
 type sem struct {
 	held    atomic.Bool
 	waiters atomic.Int32
-	wake    chan struct{} // a token: the holder let go while someone waited
+	// wake carries a token: the holder let go while someone waited. It is
+	// made by the first waiter, so a lock that is never contended (most
+	// of a Conn's, most of the time) costs no channel.
+	wake lazyChan
 }
 
-func newSem() *sem { return &sem{wake: make(chan struct{}, 1)} }
+func newSem() *sem { return &sem{} }
 
 func (s *sem) tryAcquire() bool { return s.held.CompareAndSwap(false, true) }
 
@@ -29,7 +32,7 @@ func (s *sem) release() {
 	s.held.Store(false)
 	if s.waiters.Load() > 0 {
 		select {
-		case s.wake <- struct{}{}:
+		case s.wake.get() <- struct{}{}:
 		default:
 		}
 	}
@@ -40,12 +43,13 @@ func (s *sem) release() {
 func (s *sem) acquireOr(a, b <-chan struct{}, t <-chan time.Time) bool {
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
+	wake := s.wake.get()
 	for {
 		if s.tryAcquire() {
 			return true
 		}
 		select {
-		case <-s.wake:
+		case <-wake:
 		case <-a:
 			return false
 		case <-b:

@@ -25,8 +25,9 @@ type writer struct {
 	c        *Conn
 	msgSem   *sem
 	frameSem *sem
-	buf      []byte // frames not yet written; cap is the buffer size
-	keys     keySource
+	buf      []byte    // frames not yet written; cap is the buffer size; nil until the first frame
+	size     int       // the buffer's size
+	keys     keySource // a client's; made with the first frame
 	dl       deadlineArm
 	mw       messageWriter
 	z        *compressor // permessage-deflate, when negotiated
@@ -36,10 +37,10 @@ func (w *writer) init(c *Conn, size int) {
 	w.c = c
 	w.msgSem = newSem()
 	w.frameSem = newSem()
-	w.buf = make([]byte, 0, max(size, 2*MaxHeaderSize))
-	if c.client {
-		w.keys = newKeySource()
-	}
+	// The buffer and the key source wait for the first frame: a
+	// connection that only reads (a feed, most idle connections) never
+	// pays for them.
+	w.size = max(size, 2*MaxHeaderSize)
 	w.dl.set = c.nc.SetWriteDeadline
 	w.mw.w = w
 }
@@ -164,6 +165,9 @@ func (w *writer) frame(ctx context.Context, h Header, p []byte, flush bool, time
 
 // put encodes a frame into the buffer, writing the buffer out as it fills.
 func (w *writer) put(h Header, p []byte) error {
+	if w.buf == nil {
+		w.buf = make([]byte, 0, w.size)
+	}
 	if cap(w.buf)-len(w.buf) < MaxHeaderSize {
 		if err := w.flush(); err != nil {
 			return err
@@ -173,6 +177,9 @@ func (w *writer) put(h Header, p []byte) error {
 	if w.c.client {
 		// §5.3: a fresh, unpredictable key for every frame.
 		h.Masked = true
+		if w.keys.rng == nil {
+			w.keys = newKeySource()
+		}
 		h.Mask = w.keys.next()
 	}
 	n := len(w.buf)
