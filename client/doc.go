@@ -12,8 +12,11 @@
 // Messages reach the server in the order Send accepted them, across any
 // number of reconnects. After each reconnect, OnConnect runs first (what it
 // writes goes out before anything queued), then the queue is replayed,
-// then new sends follow. With AtMostOnce a message leaves the queue once it
-// is written and is never sent twice; with AtLeastOnce it stays until
+// then new sends follow. With AtMostOnce a message is never sent twice: it
+// leaves the queue once the server is known to have read it (a ping written
+// after it came back as a pong), and one written to a connection that died
+// before that proof is reported as Unconfirmed rather than resent; with
+// AtLeastOnce it stays until
 // acknowledged and everything unacknowledged is replayed after a reconnect,
 // so duplicates are possible only at reconnect boundaries. Messages that
 // outlive their MaxAge are never sent. Nothing leaves the queue silently:
@@ -30,9 +33,14 @@
 //
 // # Goroutines and callbacks
 //
-// A Client runs a supervisor goroutine (which is also the writer) and, while
-// connected, a reader, a heartbeat monitor and its watcher. User callbacks
-// run one at a time, in order, on a dispatcher goroutine, never under a
-// library lock, so a slow callback cannot stall the connection. Close stops
-// them all and waits.
+// A Client runs a supervisor goroutine (which is also the writer) and,
+// while connected, a reader and a heartbeat monitor: three goroutines when
+// idle. OnStateChange and OnDeadLetter run one at a time, in order, on a
+// dispatcher goroutine that exists only while it has callbacks to run,
+// never under a library lock, so a slow callback cannot stall the
+// connection. Three hooks run where their result is needed instead, and
+// must be quick: OnConnect on the supervisor (the replay waits for it, by
+// design), AckExtractor on the reader (it decides what the reader does with
+// a message), and Dial.OnPing/OnPong on whichever goroutine read the frame
+// (see transport.Conn). Close stops them all and waits.
 package client
