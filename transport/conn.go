@@ -68,7 +68,7 @@ type connConfig struct {
 // reader waits for the first message to be consumed. Control frames are
 // handled by whichever goroutine is reading: a ping is answered as soon as
 // it is read, even in the middle of a fragmented message. When no read call
-// has been in progress for a millisecond or two, the Conn reads on its
+// has finished for 20–40 ms and none is in progress, the Conn reads on its
 // own: it answers pings and passes pongs to OnPong as they arrive, and
 // stops at the next data message or close frame, which waits for the
 // application (so a reply it is about to write still goes out before the

@@ -18,8 +18,8 @@
 // concurrent use, and a message is never interleaved with another. Reads
 // (Read, ReadInto, Reader) allow one reader at a time. Control frames are
 // handled by whichever goroutine is reading: pings are answered as soon as
-// they are read. When no read call has been in progress for a millisecond
-// or two, the Conn reads on its own, on a goroutine that lives only while
+// they are read. When no read call has finished for 20–40 ms and none is
+// in progress, the Conn reads on its own, on a goroutine that lives only while
 // it does: it answers pings, passes pongs to OnPong, and stops at the next
 // data message or close frame, which waits for the application. So a Conn stays
 // responsive while the application is busy, except that a ping sent after
