@@ -53,7 +53,8 @@ type StateChange struct {
 	// Delay is the backoff wait, for a change to Reconnecting.
 	Delay time.Duration
 	// Attempt counts connection attempts since the last successful
-	// connection (1 for the first).
+	// connection: 1 for the first, and 0 for the Reconnecting that follows
+	// the end of a connection (no attempt has failed yet).
 	Attempt int
 	// Conn is the connection ordinal, for a change to Connected: 1 for the
 	// session's first connection, then one more per reconnect.
