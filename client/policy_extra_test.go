@@ -27,7 +27,7 @@ func TestBackoffExhaustedFails(t *testing.T) {
 	srv := wstest.Start(t, wstest.Options{})
 	srv.RejectNext(100, http.StatusServiceUnavailable, nil)
 	rec := newRecorder()
-	start(t, ctx, rec, client.Options{
+	c := start(t, ctx, rec, client.Options{
 		URL:     srv.URL(),
 		Backoff: backoff.WithMaxRetries(backoff.NewConstantBackOff(5*time.Millisecond), 2),
 	})
@@ -37,6 +37,7 @@ func TestBackoffExhaustedFails(t *testing.T) {
 	require.ErrorAs(t, ch.Cause, &he)
 	assert.Equal(t, http.StatusServiceUnavailable, he.StatusCode)
 	assert.Len(t, srv.Snapshot().Handshakes, 3, "the first attempt and two retries")
+	assert.Equal(t, uint64(3), c.Stats().Attempts)
 }
 
 // TestCustomShouldReconnect: Options.ShouldReconnect replaces the default
@@ -118,4 +119,38 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return strings.Clone(s.b.String())
+}
+
+// TestStatsCountQueueAndAttempts: while the handshake is held, Stats counts
+// the attempt and every queued message and its bytes; once connected and
+// acknowledged, the queue is empty and the counts add up.
+func TestStatsCountQueueAndAttempts(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{Default: wstest.Echo()})
+	srv.StallHandshakes()
+	c := start(t, ctx, nil, client.Options{
+		URL: srv.URL(), Backoff: fastBackoff(), Delivery: client.AtLeastOnce,
+		AckExtractor: func(_ transport.MessageType, p []byte) (uint64, bool) { return uint64(p[0]), true },
+	})
+	for i := 1; i <= 3; i++ {
+		_, err := c.Send(ctx, transport.MessageBinary, []byte{byte(i), 'x', 'y'})
+		require.NoError(t, err)
+	}
+	// The first attempt is held in its handshake: offline, all queued.
+	require.NoError(t, srv.WaitHandshakes(ctx, 1))
+	s := c.Stats()
+	assert.Equal(t, uint64(1), s.Attempts)
+	assert.Equal(t, uint64(3), s.Queued)
+	assert.Equal(t, 3, s.QueueDepth)
+	assert.Equal(t, int64(9), s.QueueBytes)
+	assert.Zero(t, s.Connects)
+
+	srv.ReleaseHandshakes()
+	require.NoError(t, c.Flush(ctx)) // the echoes acknowledge all three
+	s = c.Stats()
+	assert.Equal(t, uint64(1), s.Attempts)
+	assert.Equal(t, uint64(1), s.Connects)
+	assert.Equal(t, uint64(3), s.Sent)
+	assert.Zero(t, s.QueueDepth)
+	assert.Zero(t, s.QueueBytes)
 }
