@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -22,37 +21,14 @@ import (
 // message must reach the server, and each is reported Unconfirmed at
 // Close, since none was confirmed.
 func TestAtMostOnceNeverAnsweredKeepsSending(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan []byte, 16)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer ln.Close()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer nc.Close()
-				readNoPong(nc, got)
-			}()
-		}
-	}()
+	addr, got := noPongServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var mu sync.Mutex
 	var dead []client.DeadLetter
 	c, err := client.Start(ctx, client.Options{
-		URL:      "ws://" + ln.Addr().String() + "/",
+		URL:      "ws://" + addr + "/",
 		Dial:     transport.DialOptions{Proxy: noProxy, CloseTimeout: 100 * time.Millisecond},
 		Delivery: client.AtMostOnce,
 		// Only the confirmation pings go unanswered; no heartbeat to

@@ -30,36 +30,13 @@ const bugExpiredAfterWrite = "an AtMostOnce message that was written (and read b
 // message was written, and the server read it, so it must be reported
 // Unconfirmed (it may have arrived), never Expired (it was never sent).
 func TestAtMostOnceWrittenThenExpired(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan []byte, 16)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer ln.Close()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer nc.Close()
-				readNoPong(nc, got)
-			}()
-		}
-	}()
+	addr, got := noPongServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	dead := make(chan client.DeadLetter, 4)
 	c, err := client.Start(ctx, client.Options{
-		URL:          "ws://" + ln.Addr().String() + "/",
+		URL:          "ws://" + addr + "/",
 		Dial:         transport.DialOptions{Proxy: noProxy},
 		Delivery:     client.AtMostOnce,
 		MaxAge:       100 * time.Millisecond,
@@ -103,6 +80,40 @@ func TestAtMostOnceWrittenThenExpired(t *testing.T) {
 	if d.Reason != client.ReasonUnconfirmed {
 		t.Fatalf("the message the server read was reported %v, want Unconfirmed", d.Reason)
 	}
+}
+
+// noPongServer starts a server that reads every data message into got and
+// answers no ping (readNoPong), and stops it, and every connection it
+// accepted, when the test ends.
+func noPongServer(t *testing.T) (addr string, got <-chan []byte) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make(chan []byte, 16)
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				readNoPong(nc, msgs)
+			}()
+		}
+	}()
+	return ln.Addr().String(), msgs
 }
 
 // readNoPong completes the handshake and reads data messages into got,

@@ -92,32 +92,32 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	w := newConn(connConfig{nc: &discardConn{}, client: true})
 	defer w.CloseNow()
 	msg := make([]byte, 1024)
-	// The closures keep the first error rather than failing inside the
-	// measurement: a call that fails early would not take the hot path,
-	// and its zero allocations would prove nothing.
-	var werr error
-	a := testing.AllocsPerRun(100, func() {
-		if err := w.Write(ctx, MessageBinary, msg); err != nil && werr == nil {
-			werr = err
-		}
-	})
-	require.NoError(t, werr)
-	assert.Zero(t, a, "Write: got %v allocs, want 0", a)
+	requireNoAllocs(t, "Write", func() error { return w.Write(ctx, MessageBinary, msg) })
 
 	frame := frameBytes(true, 0, OpText, false, []byte("steady state"))
 	r := newConn(connConfig{nc: &memConn{in: &repeatReader{data: frame}}, client: true})
 	defer r.CloseNow()
 	buf := make([]byte, 0, 64)
-	var rerr error
-	a = testing.AllocsPerRun(100, func() {
-		_, got, err := r.ReadInto(ctx, buf)
-		if err != nil && rerr == nil {
-			rerr = err
-		}
-		buf = got
+	requireNoAllocs(t, "ReadInto", func() (err error) {
+		_, buf, err = r.ReadInto(ctx, buf)
+		return err
 	})
-	require.NoError(t, rerr)
-	assert.Zero(t, a, "ReadInto: got %v allocs, want 0", a)
+}
+
+// requireNoAllocs runs f 100 times and requires that it never fails and
+// never allocates. It keeps the first error rather than failing inside the
+// measurement: a call that fails early would not take the hot path, and
+// its zero allocations would prove nothing.
+func requireNoAllocs(t *testing.T, what string, f func() error) {
+	t.Helper()
+	var first error
+	a := testing.AllocsPerRun(100, func() {
+		if err := f(); err != nil && first == nil {
+			first = err
+		}
+	})
+	require.NoError(t, first, what)
+	assert.Zero(t, a, "%s: got %v allocs, want 0", what, a)
 }
 
 // BenchmarkEchoRoundTrip times a round trip of a 128-byte text message over
