@@ -36,6 +36,14 @@ type Client struct {
 	acked   chan struct{}             // AtLeastOnce: an ack may have opened the window
 	inbound chan Inbound
 
+	// gate is held for reading by the calls that use the queue on the
+	// application's goroutines (SendMessage, Ack, AckThrough), and taken
+	// once for writing by Close after the session has ended: a drop report
+	// one of them delivers (the queue reports on whichever goroutine
+	// unlocks it) then reaches the dispatcher before the dispatcher stops,
+	// instead of arriving after Close has returned.
+	gate sync.RWMutex
+
 	mu       sync.Mutex
 	endErr   error         // why the session ended; set before done closes
 	stateCh  chan struct{} // closed and replaced on every state change
@@ -115,7 +123,9 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 	if maxAge == 0 {
 		maxAge = c.opts.MaxAge
 	}
+	c.gate.RLock()
 	seq, err := c.q.Push(ctx, queue.Message{Type: queue.MessageType(m.Type), Payload: m.Payload, MaxAge: maxAge})
+	c.gate.RUnlock()
 	if err != nil {
 		if errors.Is(err, queue.ErrClosed) {
 			if e := c.ended(); e != nil {
@@ -162,14 +172,18 @@ func (c *Client) delivered(m Inbound) Inbound {
 // Ack acknowledges the message with sequence number seq (AtLeastOnce): it
 // leaves the queue and will not be replayed.
 func (c *Client) Ack(seq uint64) error {
+	c.gate.RLock()
 	err := c.q.Ack(seq)
+	c.gate.RUnlock()
 	c.ackArrived()
 	return err
 }
 
 // AckThrough acknowledges every message up to and including seq.
 func (c *Client) AckThrough(seq uint64) error {
+	c.gate.RLock()
 	err := c.q.AckThrough(seq)
+	c.gate.RUnlock()
 	c.ackArrived()
 	return err
 }
@@ -214,6 +228,10 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 func (c *Client) Close() error {
 	c.cancel(ErrClosed)
 	<-c.done
+	// The queue is closed: calls still inside it finish at once, and
+	// their drop reports are scheduled before the dispatcher stops.
+	c.gate.Lock()
+	c.gate.Unlock() // a barrier, not a critical section
 	c.disp.stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()

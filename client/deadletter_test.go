@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,4 +228,48 @@ func TestGivenQueueDropsReachOnDeadLetter(t *testing.T) {
 	}
 	assert.Equal(t, []uint64{1, 2, 3}, seqs, "OnDeadLetter")
 	assert.Equal(t, uint64(3), c.Stats().Dropped)
+}
+
+// TestCloseRacingSendsLosesNoReport: producers keep sending into a
+// one-message queue that drops the oldest while Close runs. Every message
+// Send accepted is either dropped by the overflow policy or left in the
+// queue at Close, and either way reported before Close returns: none may
+// be reported by a producer after the dispatcher has stopped.
+func TestCloseRacingSendsLosesNoReport(t *testing.T) {
+	for round := range 20 {
+		ctx := testCtx(t)
+		srv := wstest.Start(t, wstest.Options{})
+		srv.StallHandshakes() // offline: nothing is delivered
+		dl := &deadLetters{}
+		c, err := client.Start(ctx, client.Options{
+			URL: srv.URL(), Backoff: fastBackoff(), OnDeadLetter: dl.add,
+			QueueOptions: queue.Options{MaxMessages: 1, Overflow: queue.DropOldest},
+		})
+		require.NoError(t, err)
+		var accepted atomic.Int64
+		var wg sync.WaitGroup
+		started := make(chan struct{})
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					if i == 10 {
+						select {
+						case started <- struct{}{}:
+						default:
+						}
+					}
+					if _, err := c.Send(ctx, transport.MessageBinary, []byte{1}); err != nil {
+						return
+					}
+					accepted.Add(1)
+				}
+			}()
+		}
+		<-started
+		require.NoError(t, c.Close())
+		wg.Wait()
+		require.Equal(t, accepted.Load(), int64(len(dl.list())), "round %d: every accepted message reported once", round)
+	}
 }
