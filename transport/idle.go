@@ -17,9 +17,9 @@ import (
 const idleAnswerDelay = 20 * time.Millisecond
 
 // idleWatch answers pings while the application is not reading (RFC 6455
-// §5.5.2: a pong "as soon as practical") and passes pongs to OnPong. Every read call, when
-// it lets go of the read side, counts itself and arms a one-shot timer
-// unless it is already running; so a loop of reads pays an atomic add and
+// §5.5.2: a pong "as soon as practical") and passes pongs to OnPong.
+// Every read call, when it lets go of the read side, counts itself and
+// arms a one-shot timer unless it is already running; so a loop of reads pays an atomic add and
 // a load per message, and a reader parked inside Read pays nothing. When
 // the timer fires it looks at the count: if a read call finished since its
 // last look, the application is active and it only re-arms; if none did
@@ -37,7 +37,7 @@ type idleWatch struct {
 	armed   atomic.Bool   // the timer is running
 	reads   atomic.Uint64 // read calls finished
 	seen    atomic.Uint64 // reads at the timer's last look
-	inHook  atomic.Bool   // the goroutine is handling a control frame
+	inHook  atomic.Bool   // an OnPing or OnPong hook is running
 	mu      sync.Mutex    // guards stopped, and orders running.Add before running.Wait
 	stopped bool
 	running sync.WaitGroup // the goroutine, while it runs
