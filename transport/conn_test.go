@@ -192,12 +192,7 @@ func TestProtocolViolationsFailWithRFCCode(t *testing.T) {
 			assert.Equal(t, tc.code, CloseStatus(err))
 
 			// The client tells the server why, in a masked close frame.
-			h, p := readFrame(t, bufio.NewReader(raw))
-			require.Equal(t, OpClose, h.Opcode)
-			assert.True(t, h.Masked)
-			code, _, perr := ParseClosePayload(p)
-			require.NoError(t, perr)
-			assert.Equal(t, tc.code, code)
+			expectClose(t, bufio.NewReader(raw), tc.code)
 
 			// The connection is over: later calls say so, with the cause.
 			<-cc.Done()
@@ -227,12 +222,7 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 	// The client tells the server why, in a masked close frame; the raw
 	// read has a deadline too, so a missing frame fails instead of hanging.
 	require.NoError(t, raw.SetReadDeadline(time.Now().Add(5*time.Second)))
-	h, p := readFrame(t, bufio.NewReader(raw))
-	require.Equal(t, OpClose, h.Opcode)
-	assert.True(t, h.Masked)
-	code, _, perr := ParseClosePayload(p)
-	require.NoError(t, perr)
-	assert.Equal(t, StatusInvalidFramePayloadData, code)
+	expectClose(t, bufio.NewReader(raw), StatusInvalidFramePayloadData)
 }
 
 // The read limit is enforced from the header, before the payload arrives

@@ -89,11 +89,7 @@ func TestDeflateViolations_Section6(t *testing.T) {
 			var pe *ProtocolError
 			require.ErrorAs(t, err, &pe, "got %v", err)
 			assert.Equal(t, tc.code, pe.Code, "got %v", err)
-			h, p := readFrame(t, bufio.NewReader(raw))
-			require.Equal(t, OpClose, h.Opcode)
-			code, _, perr := ParseClosePayload(p)
-			require.NoError(t, perr)
-			assert.Equal(t, tc.code, code)
+			expectClose(t, bufio.NewReader(raw), tc.code)
 		})
 	}
 }

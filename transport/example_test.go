@@ -72,20 +72,14 @@ func ExampleDial() {
 // the usual shape of a client's read loop: the loop ends on an error, and
 // CloseStatus tells a clean close from a failure.
 func ExampleConn_Read() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := transport.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := context.Background()
+	srv := exampleServer(func(ctx context.Context, c *transport.Conn) {
 		for _, tick := range []string{"tick 1", "tick 2"} {
 			if err := c.Write(ctx, transport.MessageText, []byte(tick)); err != nil {
 				return
 			}
 		}
 		_ = c.Close(transport.StatusNormalClosure, "feed over")
-	}))
+	})
 	defer srv.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -116,20 +110,14 @@ func ExampleConn_Read() {
 // ExampleConn_Write sends a binary message; the server answers with the
 // size it received.
 func ExampleConn_Write() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := transport.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := context.Background()
+	srv := exampleServer(func(ctx context.Context, c *transport.Conn) {
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
 			return
 		}
 		_ = c.Write(ctx, transport.MessageText, fmt.Appendf(nil, "%v message of %d bytes", typ, len(msg)))
 		_, _, _ = c.Read(ctx) // waits for the client's close, and answers it
-	}))
+	})
 	defer srv.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -160,20 +148,14 @@ func ExampleConn_Write() {
 // ExampleConn_Writer streams one message in pieces, for data produced
 // bit by bit: the peer receives it as a single message.
 func ExampleConn_Writer() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := transport.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := context.Background()
+	srv := exampleServer(func(ctx context.Context, c *transport.Conn) {
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
 			return
 		}
 		_ = c.Write(ctx, typ, msg) // echo
 		_, _, _ = c.Read(ctx)      // waits for the client's close, and answers it
-	}))
+	})
 	defer srv.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -249,4 +231,17 @@ func ExampleConn_Close() {
 	// Output:
 	// Close: <nil>
 	// server saw: GoingAway shutting down
+}
+
+// exampleServer starts a WebSocket server on loopback whose connections run
+// handle, with a context that is never cancelled; the examples close it.
+func exampleServer(handle func(ctx context.Context, c *transport.Conn)) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := transport.Accept(w, r, nil)
+		if err != nil {
+			return // Accept has answered the request with an HTTP error
+		}
+		defer c.CloseNow()
+		handle(context.Background(), c)
+	}))
 }

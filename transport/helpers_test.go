@@ -170,3 +170,22 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// expectClose reads the next frame the client sent and requires it to be
+// a masked close frame carrying code.
+func expectClose(t testing.TB, br *bufio.Reader, code StatusCode, msgAndArgs ...any) {
+	t.Helper()
+	h, p := readFrame(t, br)
+	require.Equal(t, OpClose, h.Opcode, msgAndArgs...)
+	require.True(t, h.Masked, "client frames are masked")
+	got, _, err := ParseClosePayload(p)
+	require.NoError(t, err)
+	require.Equal(t, code, got, msgAndArgs...)
+}
+
+// send writes frames to a raw peer connection.
+func send(t testing.TB, raw net.Conn, frames ...[]byte) {
+	t.Helper()
+	_, err := raw.Write(bytes.Join(frames, nil))
+	require.NoError(t, err)
+}

@@ -29,8 +29,7 @@ func TestPingAnsweredWithoutReader(t *testing.T) {
 	_, raw := rawServer(t, connConfig{})
 	br := bufio.NewReader(raw)
 	for _, p := range []string{"are you there", "", "still?"} {
-		_, err := raw.Write(frameBytes(true, 0, OpPing, false, []byte(p)))
-		require.NoError(t, err)
+		send(t, raw, frameBytes(true, 0, OpPing, false, []byte(p)))
 		expectFrame(t, br, OpPong, p)
 	}
 }
@@ -41,12 +40,10 @@ func TestPingAnsweredWithoutReader(t *testing.T) {
 func TestIdleAnswerStopsAtDataMessage(t *testing.T) {
 	cc, raw := rawServer(t, connConfig{})
 	br := bufio.NewReader(raw)
-	var wire []byte
-	wire = append(wire, frameBytes(true, 0, OpPing, false, []byte("a"))...)
-	wire = append(wire, frameBytes(true, 0, OpText, false, []byte("message"))...)
-	wire = append(wire, frameBytes(true, 0, OpPing, false, []byte("b"))...)
-	_, err := raw.Write(wire)
-	require.NoError(t, err)
+	send(t, raw,
+		frameBytes(true, 0, OpPing, false, []byte("a")),
+		frameBytes(true, 0, OpText, false, []byte("message")),
+		frameBytes(true, 0, OpPing, false, []byte("b")))
 	expectFrame(t, br, OpPong, "a")
 
 	typ, got, err := cc.Read(context.Background())
@@ -62,17 +59,15 @@ func TestIdleAnswerStopsAtDataMessage(t *testing.T) {
 func TestIdleAnswerBetweenFragments(t *testing.T) {
 	cc, raw := rawServer(t, connConfig{})
 	br := bufio.NewReader(raw)
-	_, err := raw.Write(frameBytes(false, 0, OpText, false, []byte("hel")))
-	require.NoError(t, err)
+	send(t, raw, frameBytes(false, 0, OpText, false, []byte("hel")))
 	_, mr, err := cc.Reader(context.Background())
 	require.NoError(t, err)
 	first := make([]byte, 3)
 	_, err = io.ReadFull(mr, first)
 	require.NoError(t, err)
 
-	_, err = raw.Write(append(frameBytes(true, 0, OpPing, false, []byte("x")),
-		frameBytes(true, 0, OpContinuation, false, []byte("lo"))...))
-	require.NoError(t, err)
+	send(t, raw, frameBytes(true, 0, OpPing, false, []byte("x")),
+		frameBytes(true, 0, OpContinuation, false, []byte("lo")))
 	expectFrame(t, br, OpPong, "x")
 
 	rest, err := io.ReadAll(mr)
@@ -86,8 +81,7 @@ func TestIdleAnswerLeavesPayloadAlone(t *testing.T) {
 	cc, raw := rawServer(t, connConfig{})
 	br := bufio.NewReader(raw)
 	msg := bytes.Repeat([]byte("p"), 300)
-	_, err := raw.Write(frameBytes(true, 0, OpBinary, false, msg))
-	require.NoError(t, err)
+	send(t, raw, frameBytes(true, 0, OpBinary, false, msg))
 	_, mr, err := cc.Reader(context.Background())
 	require.NoError(t, err)
 	head := make([]byte, 10)
@@ -95,8 +89,7 @@ func TestIdleAnswerLeavesPayloadAlone(t *testing.T) {
 	require.NoError(t, err)
 	// The ping goes out behind the payload; it is answered only after
 	// the application has read the rest.
-	_, err = raw.Write(frameBytes(true, 0, OpPing, false, []byte("after")))
-	require.NoError(t, err)
+	send(t, raw, frameBytes(true, 0, OpPing, false, []byte("after")))
 	rest, err := io.ReadAll(mr)
 	require.NoError(t, err)
 	assert.Equal(t, msg, append(head, rest...))
@@ -110,41 +103,30 @@ func TestIdleAnswerLeavesPayloadAlone(t *testing.T) {
 func TestIdleAnswerLeavesCloseToTheApplication(t *testing.T) {
 	cc, raw := rawServer(t, connConfig{})
 	br := bufio.NewReader(raw)
-	var wire []byte
-	wire = append(wire, frameBytes(true, 0, OpPing, false, []byte("a"))...)
-	wire = append(wire, frameBytes(true, 0, OpClose, false, appendClosePayload(nil, StatusGoingAway, "bye"))...)
-	wire = append(wire, frameBytes(true, 0, OpPing, false, []byte("b"))...)
-	_, err := raw.Write(wire)
-	require.NoError(t, err)
+	send(t, raw,
+		frameBytes(true, 0, OpPing, false, []byte("a")),
+		frameBytes(true, 0, OpClose, false, appendClosePayload(nil, StatusGoingAway, "bye")),
+		frameBytes(true, 0, OpPing, false, []byte("b")))
 	// The pong shows the Conn's own reads reached the close frame.
 	expectFrame(t, br, OpPong, "a")
 
 	ctx := context.Background()
 	require.NoError(t, cc.Write(ctx, MessageText, []byte("late reply")))
-	_, _, err = cc.Read(ctx)
+	_, _, err := cc.Read(ctx)
 	var ce *CloseError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, StatusGoingAway, ce.Code)
 
 	expectFrame(t, br, OpText, "late reply")
-	h, p := readFrame(t, br)
-	require.Equal(t, OpClose, h.Opcode, "the close is echoed after the reply, and no pong for b")
-	code, _, err := ParseClosePayload(p)
-	require.NoError(t, err)
-	assert.Equal(t, StatusGoingAway, code)
+	expectClose(t, br, StatusGoingAway, "the close is echoed after the reply, and no pong for b")
 }
 
 // §5.5: a fragmented ping is a protocol error whoever reads it.
 func TestIdleAnswerFailsBadControlFrame(t *testing.T) {
 	cc, raw := rawServer(t, connConfig{})
 	br := bufio.NewReader(raw)
-	_, err := raw.Write(frameBytes(false, 0, OpPing, false, []byte("frag")))
-	require.NoError(t, err)
-	h, p := readFrame(t, br)
-	require.Equal(t, OpClose, h.Opcode)
-	code, _, err := ParseClosePayload(p)
-	require.NoError(t, err)
-	assert.Equal(t, StatusProtocolError, code)
+	send(t, raw, frameBytes(false, 0, OpPing, false, []byte("frag")))
+	expectClose(t, br, StatusProtocolError)
 	<-cc.Done()
 	var pe *ProtocolError
 	require.ErrorAs(t, cc.Err(), &pe)
@@ -198,9 +180,8 @@ func TestNoIdleReadsLeavesPingsToTheReader(t *testing.T) {
 	cc, raw := rawServer(t, connConfig{noIdleReads: true})
 	require.Nil(t, cc.idle.timer, "the responder is never armed")
 	br := bufio.NewReader(raw)
-	_, err := raw.Write(append(frameBytes(true, 0, OpPing, false, []byte("p")),
-		frameBytes(true, 0, OpText, false, []byte("m"))...))
-	require.NoError(t, err)
+	send(t, raw, frameBytes(true, 0, OpPing, false, []byte("p")),
+		frameBytes(true, 0, OpText, false, []byte("m")))
 	ctx := context.Background()
 	// Nothing has read the ping yet, so the pong can only follow this.
 	require.NoError(t, cc.Write(ctx, MessageText, []byte("mark")))
