@@ -84,9 +84,6 @@ func acquire(ctx context.Context, s *sem) error {
 	return nil
 }
 
-// tryAcquire takes s if it is free.
-func tryAcquire(s *sem) bool { return s.tryAcquire() }
-
 func release(s *sem) { s.release() }
 
 // ctxErr returns the context's error when err, a network timeout, was
