@@ -34,7 +34,7 @@ type Client struct {
 	mon     atomic.Pointer[heartbeat.Monitor]
 	confirm atomic.Pointer[confirmer] // AtMostOnce: the live connection's
 	acked   chan struct{}             // AtLeastOnce: an ack may have opened the window
-	inbound chan Inbound
+	inbox   *inbox
 
 	// gate is held for reading by the calls that use the queue on the
 	// application's goroutines (SendMessage, Ack, AckThrough), and taken
@@ -79,7 +79,7 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 	c := &Client{
 		opts:    o,
 		done:    make(chan struct{}),
-		inbound: make(chan Inbound, o.InboundBuffer),
+		inbox:   newInbox(o.InboundBuffer),
 		stateCh: make(chan struct{}),
 		acked:   make(chan struct{}, 1),
 	}
@@ -142,31 +142,16 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 // After the session ends it returns what was already received, then the
 // session's end error (matching ErrClosed or ErrFailed).
 func (c *Client) Read(ctx context.Context) (Inbound, error) {
-	select {
-	case m := <-c.inbound:
-		return c.delivered(m), nil
-	default:
+	m, ok, err := c.inbox.next(ctx, c.done)
+	switch {
+	case err != nil:
+		return Inbound{}, err
+	case !ok:
+		return Inbound{}, c.ended()
 	}
-	select {
-	case m := <-c.inbound:
-		return c.delivered(m), nil
-	case <-ctx.Done():
-		return Inbound{}, ctx.Err()
-	case <-c.done:
-		select {
-		case m := <-c.inbound:
-			return c.delivered(m), nil
-		default:
-			return Inbound{}, c.ended()
-		}
-	}
-}
-
-// delivered counts m as handed to the application, so Stats().Received is
-// exact the moment Read returns it.
-func (c *Client) delivered(m Inbound) Inbound {
+	// Counted here, so Stats().Received is exact the moment Read returns.
 	c.stats.received.Add(1)
-	return m
+	return m, nil
 }
 
 // Ack acknowledges the message with sequence number seq (AtLeastOnce): it

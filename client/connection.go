@@ -158,18 +158,14 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 			}
 		}
 		m := Inbound{Type: typ, Payload: append([]byte(nil), p...), Conn: ordinal}
-		select {
-		case c.inbound <- m:
-		default:
+		if !c.inbox.tryPush(m) {
 			// The application is not keeping up: while it holds the reader
 			// up, pongs cannot be read, which must not pass for a dead peer.
 			if mon != nil {
 				mon.Pause()
 			}
-			select {
-			case c.inbound <- m:
-			case <-ctx.Done():
-				return context.Cause(ctx)
+			if err := c.inbox.push(ctx, m); err != nil {
+				return err
 			}
 			if mon != nil {
 				mon.Resume()
@@ -199,8 +195,8 @@ func (c *Client) closeTimeout() time.Duration {
 // message.
 func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confirmer) error {
 	// The batch grows to what the traffic needs (at most MaxBatch) and is
-	// reused, so an idle connection does not hold MaxBatch entries.
-	batch := make([]queue.Entry, 0, min(16, c.opts.MaxBatch))
+	// reused, so an idle connection holds none of it.
+	var batch []queue.Entry
 	bg := context.Background() // writes are bounded by WriteTimeout and unblocked by CloseNow
 	for {
 		if err := c.awaitWindow(ctx); err != nil {

@@ -34,9 +34,4 @@ func (c *Client) awaitWindow(ctx context.Context) error {
 }
 
 // ackArrived wakes a writer waiting for room in the window.
-func (c *Client) ackArrived() {
-	select {
-	case c.acked <- struct{}{}:
-	default:
-	}
-}
+func (c *Client) ackArrived() { signal(c.acked) }

@@ -39,10 +39,9 @@ func newRing(maxMessages int) ring {
 	for limit < 2*maxMessages {
 		limit <<= 1
 	}
-	// Start small and grow: a queue that never holds much never pays for
-	// MaxMessages slots.
-	size := min(limit, 8)
-	return ring{slots: make([]slot, size), mask: uint64(size - 1), limit: limit}
+	// No slots until the first push, then few, growing: a queue that
+	// never holds much never pays for MaxMessages slots.
+	return ring{limit: limit}
 }
 
 func (r *ring) at(pos uint64) *slot { return &r.slots[pos&r.mask] }
@@ -51,7 +50,10 @@ func (r *ring) at(pos uint64) *slot { return &r.slots[pos&r.mask] }
 func (r *ring) push(e Entry, buf []byte) {
 	if r.tail-r.head == uint64(len(r.slots)) {
 		size := len(r.slots)
-		if r.count*2 > size && size < r.limit {
+		switch {
+		case size == 0:
+			size = min(r.limit, 8)
+		case r.count*2 > size && size < r.limit:
 			size *= 2
 		}
 		r.repack(size)

@@ -16,7 +16,10 @@ const minClass = 4
 // pool between queues would let one session's burst pin memory another
 // session then cannot return.
 type storage struct {
-	free   [bits.UintSize][][]byte
+	// free holds one list per class, made on the first put: 1.5 KiB of
+	// list headers that a queue which never recycles a block (an idle
+	// one) does not pay for.
+	free   *[bits.UintSize][][]byte
 	idle   int64 // bytes parked in free lists
 	budget int64 // most bytes parked; beyond it blocks go to the collector
 }
@@ -32,12 +35,14 @@ func (s *storage) get(n int) []byte {
 		return nil
 	}
 	c := class(n)
-	if l := s.free[c]; len(l) > 0 {
-		b := l[len(l)-1]
-		l[len(l)-1] = nil
-		s.free[c] = l[:len(l)-1]
-		s.idle -= int64(cap(b))
-		return b[:n]
+	if s.free != nil {
+		if l := s.free[c]; len(l) > 0 {
+			b := l[len(l)-1]
+			l[len(l)-1] = nil
+			s.free[c] = l[:len(l)-1]
+			s.idle -= int64(cap(b))
+			return b[:n]
+		}
 	}
 	return make([]byte, n, 1<<c)
 }
@@ -49,6 +54,9 @@ func (s *storage) get(n int) []byte {
 func (s *storage) put(b []byte) {
 	if cap(b) == 0 || s.idle+int64(cap(b)) > s.budget {
 		return
+	}
+	if s.free == nil {
+		s.free = new([bits.UintSize][][]byte)
 	}
 	c := class(cap(b))
 	s.free[c] = append(s.free[c], b[:0])

@@ -1,0 +1,127 @@
+package client
+
+import (
+	"context"
+	"sync"
+)
+
+// inbox holds received messages until Read takes them, oldest first, at
+// most max at a time. It is a ring that grows with the backlog, because a
+// buffered channel of the same bound is allocated whole up front: 256
+// messages of a channel cost an idle Client 10 KiB, twice what the rest of
+// its connection holds.
+//
+// One goroutine pushes at a time (the live connection's reader); any
+// number may pop. Tokens in the two one-slot channels say that the state
+// may have changed, never that it has: whoever wakes checks again, so a
+// stale token costs one spurious wake and no token is ever needed twice.
+type inbox struct {
+	mu   sync.Mutex
+	buf  []Inbound // len(buf) is a power of two, or zero before the first push
+	head int       // index of the oldest message
+	n    int       // messages held
+	max  int
+
+	ready chan struct{} // a message may be waiting: wakes a reader
+	room  chan struct{} // room may have opened: wakes the pusher
+
+	// waitHook, when a test sets it, runs just before next waits, so
+	// tests can wait for that event instead of sleeping.
+	waitHook func()
+}
+
+func newInbox(max int) *inbox {
+	return &inbox{max: max, ready: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+}
+
+// tryPush adds m and reports true, or reports false when the inbox is full.
+func (b *inbox) tryPush(m Inbound) bool {
+	b.mu.Lock()
+	if b.n == b.max {
+		b.mu.Unlock()
+		return false
+	}
+	if b.n == len(b.buf) {
+		b.grow()
+	}
+	b.buf[(b.head+b.n)&(len(b.buf)-1)] = m
+	b.n++
+	b.mu.Unlock()
+	signal(b.ready)
+	return true
+}
+
+// push adds m, waiting for room until ctx is done.
+func (b *inbox) push(ctx context.Context, m Inbound) error {
+	for !b.tryPush(m) {
+		select {
+		case <-b.room:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}
+
+// pop removes and returns the oldest message, or reports false when there
+// is none.
+func (b *inbox) pop() (Inbound, bool) {
+	b.mu.Lock()
+	if b.n == 0 {
+		b.mu.Unlock()
+		return Inbound{}, false
+	}
+	i := b.head
+	m := b.buf[i]
+	b.buf[i] = Inbound{} // the payload belongs to the application now
+	b.head = (i + 1) & (len(b.buf) - 1)
+	b.n--
+	more := b.n > 0
+	b.mu.Unlock()
+	signal(b.room)
+	if more {
+		// Pass the wake on: another reader may be waiting for what is left.
+		signal(b.ready)
+	}
+	return m, true
+}
+
+// next removes and returns the oldest message, waiting for one until ctx
+// is done (its error) or closed is closed and nothing is left (false).
+func (b *inbox) next(ctx context.Context, closed <-chan struct{}) (Inbound, bool, error) {
+	for {
+		if m, ok := b.pop(); ok {
+			return m, true, nil
+		}
+		if b.waitHook != nil {
+			b.waitHook()
+		}
+		select {
+		case <-b.ready:
+		case <-ctx.Done():
+			return Inbound{}, false, ctx.Err()
+		case <-closed:
+			m, ok := b.pop()
+			return m, ok, nil
+		}
+	}
+}
+
+// grow doubles the ring, unwrapping it so the oldest message lands at
+// index 0. Called with mu held and the ring full but below max, so the
+// ring never passes twice max.
+func (b *inbox) grow() {
+	size := max(4, 2*len(b.buf))
+	buf := make([]Inbound, size)
+	n := copy(buf, b.buf[b.head:])
+	copy(buf[n:], b.buf[:b.head])
+	b.buf, b.head = buf, 0
+}
+
+// signal leaves a token in a one-slot channel unless one is there already.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
