@@ -46,7 +46,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) (res *report.Run, 
 	failed := selfCheck(ctx, env, cfg, res, log)
 	for round := 1; round <= cfg.rounds && ctx.Err() == nil; round++ {
 		for _, sc := range cfg.scenarios {
-			for _, d := range cfg.drivers {
+			for _, d := range roundOrder(cfg.drivers, round) {
 				if failed[d.Name()] || !sc.Applies(d) {
 					continue
 				}
@@ -135,6 +135,14 @@ func runOne(ctx context.Context, sc scenario.Scenario, env scenario.Env, d drive
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w after %v", errTimeout, runTimeout)
 	}
+}
+
+// roundOrder is the order the libraries run in during round: the list
+// rotated by one more place each round, so that no library always runs
+// first (straight after the previous scenario's teardown) or last.
+func roundOrder(ds []drivers.Driver, round int) []drivers.Driver {
+	k := (round - 1) % len(ds)
+	return append(ds[k:len(ds):len(ds)], ds[:k]...)
 }
 
 // brief renders a result's first metrics for the progress log.
