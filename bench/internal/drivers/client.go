@@ -21,8 +21,11 @@ type Client struct{}
 func (Client) Name() string { return "sturdy-client" }
 
 // Dial implements Driver: Start, then WaitConnected.
-func (Client) Dial(ctx context.Context, url string) (Conn, error) {
-	c, err := client.Start(context.Background(), client.Options{URL: url, FailFirstAttempt: true})
+func (Client) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+	c, err := client.Start(context.Background(), client.Options{
+		URL: url, FailFirstAttempt: true,
+		Dial: transport.DialOptions{NetDialContext: netDial},
+	})
 	if err != nil {
 		return nil, err
 	}

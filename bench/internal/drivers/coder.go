@@ -2,6 +2,7 @@ package drivers
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/coder/websocket"
 )
@@ -16,9 +17,19 @@ type Coder struct{}
 // Name implements Driver.
 func (Coder) Name() string { return "coder" }
 
+// coderOptions returns coder's defaults, dialing through netDial when it
+// is not nil (coder dials with an http.Client).
+func coderOptions(netDial NetDial) *websocket.DialOptions {
+	o := &websocket.DialOptions{}
+	if netDial != nil {
+		o.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: netDial}}
+	}
+	return o
+}
+
 // Dial implements Driver.
-func (Coder) Dial(ctx context.Context, url string) (Conn, error) {
-	c, _, err := websocket.Dial(ctx, url, nil)
+func (Coder) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+	c, _, err := websocket.Dial(ctx, url, coderOptions(netDial))
 	if err != nil {
 		return nil, err
 	}

@@ -40,8 +40,8 @@ type sturdyDeflate struct{ context bool }
 
 func (sturdyDeflate) Name() string { return Sturdy{}.Name() }
 
-func (s sturdyDeflate) Dial(ctx context.Context, url string) (Conn, error) {
-	c, _, err := transport.Dial(ctx, url, &transport.DialOptions{Compression: &transport.CompressionOptions{}})
+func (s sturdyDeflate) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+	c, _, err := transport.Dial(ctx, url, &transport.DialOptions{NetDialContext: netDial, Compression: &transport.CompressionOptions{}})
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +56,9 @@ type gorillaDeflate struct{}
 
 func (gorillaDeflate) Name() string { return Gorilla{}.Name() }
 
-func (gorillaDeflate) Dial(ctx context.Context, url string) (Conn, error) {
+func (gorillaDeflate) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
 	d := *gorilla.DefaultDialer
+	d.NetDialContext = netDial
 	d.EnableCompression = true
 	c, resp, err := d.DialContext(ctx, url, nil)
 	if err != nil {
@@ -74,12 +75,14 @@ type coderDeflate struct{ context bool }
 
 func (coderDeflate) Name() string { return Coder{}.Name() }
 
-func (k coderDeflate) Dial(ctx context.Context, url string) (Conn, error) {
+func (k coderDeflate) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
 	mode := websocket.CompressionNoContextTakeover
 	if k.context {
 		mode = websocket.CompressionContextTakeover
 	}
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: mode})
+	o := coderOptions(netDial)
+	o.CompressionMode = mode
+	c, resp, err := websocket.Dial(ctx, url, o)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package drivers
 import (
 	"context"
 	"io"
+	"net"
 )
 
 // Check inspects received message i (counted from the Expect call); p is
@@ -17,9 +18,15 @@ type Check func(i int, text bool, p []byte) error
 type Driver interface {
 	// Name is the library's short name, as printed in the tables.
 	Name() string
-	// Dial opens a connection to url (ws://127.0.0.1:port/path?query).
-	Dial(ctx context.Context, url string) (Conn, error)
+	// Dial opens a connection to url (ws://127.0.0.1:port/path?query),
+	// through netDial when it is not nil (the library's own dialer
+	// otherwise).
+	Dial(ctx context.Context, url string, netDial NetDial) (Conn, error)
 }
+
+// NetDial opens the network connection under a WebSocket one, as
+// net.Dialer.DialContext does.
+type NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // Conn is one open connection of some library. Its methods are called
 // from one goroutine.

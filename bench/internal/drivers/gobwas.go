@@ -29,8 +29,12 @@ type Gobwas struct{}
 func (Gobwas) Name() string { return "gobwas" }
 
 // Dial implements Driver.
-func (Gobwas) Dial(ctx context.Context, url string) (Conn, error) {
-	nc, br, _, err := ws.Dialer{}.Dial(ctx, url)
+func (Gobwas) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+	var d ws.Dialer
+	if netDial != nil {
+		d.NetDial = netDial
+	}
+	nc, br, _, err := d.Dial(ctx, url)
 	if err != nil {
 		return nil, err
 	}

@@ -18,8 +18,10 @@ type Gorilla struct{}
 func (Gorilla) Name() string { return "gorilla" }
 
 // Dial implements Driver.
-func (Gorilla) Dial(ctx context.Context, url string) (Conn, error) {
-	c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+func (Gorilla) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+	d := *websocket.DefaultDialer
+	d.NetDialContext = netDial
+	c, _, err := d.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, err
 	}

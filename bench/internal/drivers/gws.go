@@ -3,6 +3,7 @@ package drivers
 import (
 	"context"
 	"errors"
+	"net"
 	"sync/atomic"
 
 	"github.com/lxzan/gws"
@@ -23,9 +24,14 @@ type GWS struct{}
 func (GWS) Name() string { return "gws" }
 
 // Dial implements Driver.
-func (GWS) Dial(ctx context.Context, url string) (Conn, error) {
+func (GWS) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
 	h := &gwsHandler{closed: make(chan struct{}), done: make(chan struct{}, 1)}
-	c, _, err := gws.NewClient(h, &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 64 << 20})
+	o := &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 64 << 20}
+	if netDial != nil {
+		// gws dials without a context; ctx still bounds the dial here.
+		o.NewDialer = func() (gws.Dialer, error) { return gwsDialer{ctx, netDial}, nil }
+	}
+	c, _, err := gws.NewClient(h, o)
 	if err != nil {
 		return nil, err
 	}
@@ -33,6 +39,14 @@ func (GWS) Dial(ctx context.Context, url string) (Conn, error) {
 	go c.ReadLoop()
 	return g, nil
 }
+
+// gwsDialer adapts a NetDial to gws.Dialer.
+type gwsDialer struct {
+	ctx  context.Context
+	dial NetDial
+}
+
+func (d gwsDialer) Dial(network, addr string) (net.Conn, error) { return d.dial(d.ctx, network, addr) }
 
 // gwsBatch is one Expect: OnMessage counts into it and closes done at the
 // end, or records the first error.

@@ -25,23 +25,26 @@ type Raw struct{}
 func (Raw) Name() string { return "raw" }
 
 // Dial implements Driver.
-func (Raw) Dial(ctx context.Context, rawURL string) (Conn, error) {
-	c, err := RawDial(ctx, rawURL)
+func (Raw) Dial(ctx context.Context, rawURL string, netDial NetDial) (Conn, error) {
+	c, err := RawDial(ctx, rawURL, netDial)
 	if err != nil {
 		return nil, err
 	}
 	return &rawConn{c: c}, nil
 }
 
-// RawDial opens a wsraw client connection to rawURL (ws:// only). The
-// reconnect scenario uses it for its hand-written baseline.
-func RawDial(ctx context.Context, rawURL string) (*wsraw.Conn, error) {
+// RawDial opens a wsraw client connection to rawURL (ws:// only) through
+// netDial (a net.Dialer when nil). The reconnect scenario uses it for its
+// hand-written baseline.
+func RawDial(ctx context.Context, rawURL string, netDial NetDial) (*wsraw.Conn, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", u.Host)
+	if netDial == nil {
+		netDial = new(net.Dialer).DialContext
+	}
+	nc, err := netDial(ctx, "tcp", u.Host)
 	if err != nil {
 		return nil, err
 	}

@@ -17,8 +17,8 @@ type Sturdy struct{}
 func (Sturdy) Name() string { return "sturdy" }
 
 // Dial implements Driver.
-func (Sturdy) Dial(ctx context.Context, url string) (Conn, error) {
-	c, _, err := transport.Dial(ctx, url, nil)
+func (Sturdy) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+	c, _, err := transport.Dial(ctx, url, &transport.DialOptions{NetDialContext: netDial})
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func (r Replay) raw(ctx context.Context, env Env) (first, all time.Duration, err
 	if err != nil {
 		return 0, 0, err
 	}
-	c, err := drivers.RawDial(ctx, url)
+	c, err := drivers.RawDial(ctx, url, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -205,7 +205,7 @@ func (r Replay) raw(ctx context.Context, env Env) (first, all time.Duration, err
 // queued in one flush and closes.
 func rawRedial(ctx context.Context, url string, queued [][]byte) error {
 	for {
-		c, err := drivers.RawDial(ctx, url)
+		c, err := drivers.RawDial(ctx, url, nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return err

@@ -80,6 +80,9 @@ func All() []Scenario {
 		Push{Size: 64, Count: 2_000_000},
 		Push{Size: 1 << 10, Count: 500_000},
 		Push{Size: 1 << 20, Count: 1_000},
+		Decode{Size: 64, Count: 4_000_000},
+		Decode{Size: 1 << 10, Count: 1_000_000},
+		Decode{Size: 1 << 20, Count: 2_000},
 		Echo{Size: 128, Count: 10_000},
 		Send{Size: 64, Count: 500_000},
 		Idle{Conns: 2_000},
@@ -95,7 +98,7 @@ func All() []Scenario {
 func dial(ctx context.Context, d drivers.Driver, url string) (drivers.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := d.Dial(ctx, url)
+	c, err := d.Dial(ctx, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
