@@ -1,7 +1,10 @@
 package scenario
 
 import (
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -11,9 +14,10 @@ import (
 // system, every thread of the process). The server runs in another
 // process, so none of its work is counted.
 type meter struct {
-	ms0  runtime.MemStats
-	cpu0 time.Duration
-	t0   time.Time
+	ms0    runtime.MemStats
+	cpu0   time.Duration
+	calls0 uint64
+	t0     time.Time
 }
 
 // span is what a meter measured.
@@ -22,6 +26,10 @@ type span struct {
 	cpu    time.Duration
 	allocs uint64
 	bytes  uint64
+	// calls counts the read and write system calls (of every family:
+	// read, readv, recvfrom, write, ...), from /proc/self/io; -1 where
+	// that file does not exist.
+	calls int64
 }
 
 // startMeter collects garbage, so every run starts from the same heap,
@@ -31,6 +39,7 @@ func startMeter() *meter {
 	m := &meter{}
 	runtime.ReadMemStats(&m.ms0)
 	m.cpu0 = processCPU()
+	m.calls0 = ioCalls()
 	m.t0 = time.Now()
 	return m
 }
@@ -39,6 +48,10 @@ func startMeter() *meter {
 func (m *meter) stop() span {
 	wall := time.Since(m.t0)
 	cpu := processCPU()
+	calls := int64(ioCalls() - m.calls0)
+	if m.calls0 == 0 {
+		calls = -1
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return span{
@@ -46,7 +59,31 @@ func (m *meter) stop() span {
 		cpu:    cpu - m.cpu0,
 		allocs: ms.Mallocs - m.ms0.Mallocs,
 		bytes:  ms.TotalAlloc - m.ms0.TotalAlloc,
+		calls:  calls,
 	}
+}
+
+// ioCalls returns the process's read and write system calls so far
+// (syscr + syscw of /proc/self/io, Linux), or 0 when it cannot tell.
+// Reading the file costs one read call of its own, the same in every run.
+func ioCalls() uint64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	var total uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if k != "syscr" && k != "syscw" || !ok {
+			continue
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0
+		}
+		total += n
+	}
+	return total
 }
 
 // processCPU returns the user and system time this process has used.
@@ -64,4 +101,7 @@ func (s span) perOp(r Result, n int, prefix string) {
 	r[prefix+"allocs"] = float64(s.allocs) / f
 	r[prefix+"bytes"] = float64(s.bytes) / f
 	r[prefix+"cpu_ns"] = float64(s.cpu.Nanoseconds()) / f
+	if s.calls >= 0 {
+		r[prefix+"syscalls"] = float64(s.calls) / f
+	}
 }

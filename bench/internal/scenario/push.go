@@ -32,6 +32,7 @@ func (Push) Metrics() []Metric {
 		{Key: "allocs", Header: "allocs/msg", Better: Lower, Format: FormatCount},
 		{Key: "bytes", Header: "B/msg", Better: Lower, Format: FormatBytes},
 		{Key: "cpu_ns", Header: "CPU ns/msg", Better: Lower, Format: FormatCount},
+		{Key: "syscalls", Header: "syscalls/msg", Better: Lower, Format: FormatCount},
 	}
 }
 
