@@ -30,7 +30,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) (res *report.Run, 
 	}
 	defer func() { err = errors.Join(err, srv.stop()) }()
 
-	env := scenario.Env{BaseURL: "ws://" + srv.addr, Scale: cfg.scale, Control: srv.Do}
+	env := scenario.Env{BaseURL: "ws://" + srv.addr, Scale: cfg.scale, Control: srv.Do, Pin: srv.pinBoth}
 	res = &report.Run{
 		Machine: report.DescribeMachine(), Started: time.Now(),
 		Rounds: cfg.rounds, Scale: cfg.scale,

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sturdyws/sturdy/bench/internal/cpupin"
 )
 
 // serverProc is the benchmark server running as a child process: this
@@ -101,6 +103,22 @@ func (s *serverProc) Do(ctx context.Context, cmd string) (string, error) {
 		err = fmt.Errorf("bench server: %s", ans)
 	}
 	return ans, err
+}
+
+// pinBoth confines this process and the server to CPU 0 and returns the
+// function that lets both go (see cpupin for why echo wants it).
+func (s *serverProc) pinBoth(ctx context.Context) (func() error, error) {
+	unpin, err := cpupin.Pin(0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Do(ctx, "pin 0"); err != nil {
+		return nil, errors.Join(err, unpin())
+	}
+	return func() error {
+		_, err := s.Do(context.Background(), "pin off")
+		return errors.Join(err, unpin())
+	}, nil
 }
 
 // stop closes the server's stdin and waits for it to exit. The stdout

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sturdyws/sturdy/bench/internal/cpupin"
 	"github.com/sturdyws/sturdy/bench/internal/drivers"
 	"github.com/sturdyws/sturdy/bench/internal/payload"
 )
@@ -17,7 +18,11 @@ import (
 const echoWarmup = 100
 
 // Echo measures latency: Count sequential round trips of a Size-byte text
-// message; each is timed from Write to the reply read.
+// message; each is timed from Write to the reply read. Client and server
+// run on one CPU (Env.Pin) where the system allows: on two CPUs of the
+// benchmark's virtual machine, every run settled at random into a ~25 µs
+// or a ~150 µs mode (an idle CPU woken for each message), whatever the
+// library, and the medians compared the modes, not the libraries.
 type Echo struct {
 	Size, Count int
 }
@@ -45,8 +50,17 @@ func (Echo) Metrics() []Metric {
 func (Echo) Applies(drivers.Driver) bool { return true }
 
 // Run implements Scenario.
-func (e Echo) Run(ctx context.Context, env Env, d drivers.Driver) (Result, error) {
+func (e Echo) Run(ctx context.Context, env Env, d drivers.Driver) (_ Result, err error) {
 	count := env.scaled(e.Count, 20)
+	if env.Pin != nil {
+		unpin, perr := env.Pin(ctx)
+		switch {
+		case perr == nil:
+			defer func() { err = errors.Join(err, unpin()) }()
+		case !errors.Is(perr, cpupin.ErrUnsupported):
+			return nil, perr
+		}
+	}
 	c, err := dial(ctx, d, env.url("/echo"))
 	if err != nil {
 		return nil, err

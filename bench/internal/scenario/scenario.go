@@ -25,6 +25,10 @@ type Env struct {
 	// Control sends one command to the server process and returns its
 	// answer (used by the reconnect scenario).
 	Control func(ctx context.Context, cmd string) (string, error)
+	// Pin, when not nil, confines this process and the server to one CPU
+	// and returns the function that lets them go; it fails with
+	// cpupin.ErrUnsupported where pinning is not available.
+	Pin func(ctx context.Context) (unpin func() error, err error)
 }
 
 // scaled returns n scaled by e.Scale, at least least.

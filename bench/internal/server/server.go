@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/sturdyws/sturdy/bench/internal/cpupin"
 	"github.com/sturdyws/sturdy/bench/internal/wsraw"
 )
 
@@ -28,6 +30,7 @@ type server struct {
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	flaky *flaky
+	unpin func() error // set while the process is pinned to a CPU
 }
 
 // Serve runs the server until in closes: it listens on loopback, writes
@@ -116,11 +119,35 @@ func (s *server) serveConn(nc net.Conn, handle func(*connState)) {
 	handle(c)
 }
 
+// pin confines the server to CPU arg ("off": lets it go) and replies ok.
+func (s *server) pin(arg string) error {
+	if s.unpin != nil {
+		if err := s.unpin(); err != nil {
+			return err
+		}
+		s.unpin = nil
+	}
+	if arg != "off" {
+		cpu, err := strconv.Atoi(arg)
+		if err != nil {
+			return fmt.Errorf("pin: %w", err)
+		}
+		if s.unpin, err = cpupin.Pin(cpu); err != nil {
+			return err
+		}
+	}
+	s.reply("ok")
+	return nil
+}
+
 // errUnknownCommand reports a command line the server does not know.
 var errUnknownCommand = errors.New("unknown command")
 
 // command executes one control line.
 func (s *server) command(f []string) error {
+	if len(f) == 2 && f[0] == "pin" {
+		return s.pin(f[1])
+	}
 	if len(f) < 2 || f[0] != "flaky" {
 		return fmt.Errorf("%w: %q", errUnknownCommand, strings.Join(f, " "))
 	}
