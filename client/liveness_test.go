@@ -93,6 +93,41 @@ func TestWriteStallDetected(t *testing.T) {
 	require.NoError(t, c.WaitConnected(ctx))
 }
 
+// TestOnConnectTimeout: an OnConnect that waits for a reply that never
+// comes is cut off after OnConnectTimeout (its read ends as the connection
+// closes), and the session retries instead of hanging in Connecting.
+func TestOnConnectTimeout(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	rec := newRecorder()
+	calls := 0 // OnConnect runs on the supervisor, one call at a time
+	c := start(t, ctx, rec, client.Options{
+		URL:              srv.URL(),
+		Backoff:          fastBackoff(),
+		OnConnectTimeout: 50 * time.Millisecond,
+		OnConnect: func(ctx context.Context, conn *transport.Conn) error {
+			calls++
+			if calls > 1 {
+				return nil
+			}
+			_, _, err := conn.Read(ctx) // the server never says a word
+			return err
+		},
+	})
+	require.NoError(t, c.WaitConnected(ctx))
+	changes := rec.snapshot()
+	require.NotEmpty(t, changes)
+	var oce *client.OnConnectError
+	var failed bool
+	for _, ch := range changes {
+		if errors.As(ch.Cause, &oce) {
+			failed = true
+		}
+	}
+	assert.True(t, failed, "the first OnConnect's failure is reported: %v", changes)
+	assert.Equal(t, 2, calls)
+}
+
 // TestOnConnectRunsFirst: on every connection, what OnConnect writes goes
 // out before the replayed queue, and the queue before new sends.
 func TestOnConnectRunsFirst(t *testing.T) {

@@ -114,8 +114,13 @@ type Options struct {
 	// replayed: what it writes to conn (authentication, subscriptions) goes
 	// out before any queued message. It may also read replies from conn.
 	// Returning an error drops the connection, which is retried. Its
-	// context ends with the connection or after DefaultOnConnectTimeout.
+	// context ends with the session or after OnConnectTimeout, and the
+	// connection is then closed, so a hook blocked reading a reply that
+	// never comes returns too.
 	OnConnect func(ctx context.Context, conn *transport.Conn) error
+
+	// OnConnectTimeout bounds OnConnect. Default DefaultOnConnectTimeout.
+	OnConnectTimeout time.Duration
 
 	// OnStateChange is told of every state transition, once, in order.
 	OnStateChange func(StateChange)
@@ -202,6 +207,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.InboundBuffer <= 0 {
 		o.InboundBuffer = DefaultInboundBuffer
+	}
+	if o.OnConnectTimeout <= 0 {
+		o.OnConnectTimeout = DefaultOnConnectTimeout
 	}
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = DefaultMaxInFlight

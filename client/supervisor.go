@@ -146,7 +146,7 @@ func (c *Client) connect() (*transport.Conn, error) {
 		return nil, err
 	}
 	if c.opts.OnConnect != nil {
-		ctx, cancel := context.WithTimeout(c.ctx, DefaultOnConnectTimeout)
+		ctx, cancel := context.WithTimeout(c.ctx, c.opts.OnConnectTimeout)
 		stop := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
 		err := c.opts.OnConnect(ctx, conn)
 		stop()
