@@ -46,11 +46,14 @@ func run(ctx context.Context, cfg config, out, log io.Writer) (res *report.Run, 
 	failed := selfCheck(ctx, env, cfg, res, log)
 	for round := 1; round <= cfg.rounds && ctx.Err() == nil; round++ {
 		for _, sc := range cfg.scenarios {
+			var ds []drivers.Driver
 			for _, d := range roundOrder(cfg.drivers, round) {
-				if failed[d.Name()] || !sc.Applies(d) {
-					continue
+				if !failed[d.Name()] && sc.Applies(d) {
+					ds = append(ds, d)
 				}
-				r, err := runOne(ctx, sc, env, d)
+			}
+			for i, o := range runRound(ctx, sc, env, ds) {
+				d, r, err := ds[i], o.Result, o.Err
 				if err != nil {
 					fmt.Fprintf(log, "round %d %-8s %-13s FAILED: %v\n", round, sc.Name(), d.Name(), err)
 					res.Failures = append(res.Failures, report.Failure{Lib: d.Name(), Scenario: sc.Name(), Round: round, Err: err.Error()})
@@ -109,6 +112,39 @@ func selfCheck(ctx context.Context, env scenario.Env, cfg config, res *report.Ru
 		}
 	}
 	return failed
+}
+
+// runRound runs sc once with each of ds: in one call for a Joint
+// scenario, else one library after the other.
+func runRound(ctx context.Context, sc scenario.Scenario, env scenario.Env, ds []drivers.Driver) []scenario.JointResult {
+	if j, ok := sc.(scenario.Joint); ok && len(ds) > 0 {
+		return runJoint(ctx, j, env, ds)
+	}
+	out := make([]scenario.JointResult, len(ds))
+	for i, d := range ds {
+		out[i].Result, out[i].Err = runOne(ctx, sc, env, d)
+	}
+	return out
+}
+
+// runJoint runs a Joint scenario bounded by runTimeout per library; on a
+// timeout every library of the round fails.
+func runJoint(ctx context.Context, j scenario.Joint, env scenario.Env, ds []drivers.Driver) []scenario.JointResult {
+	limit := runTimeout * time.Duration(len(ds))
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	done := make(chan []scenario.JointResult, 1)
+	go func() { done <- j.RunJoint(ctx, env, ds) }()
+	select {
+	case out := <-done:
+		return out
+	case <-ctx.Done():
+		out := make([]scenario.JointResult, len(ds))
+		for i := range out {
+			out[i].Err = fmt.Errorf("%w after %v", errTimeout, limit)
+		}
+		return out
+	}
 }
 
 // errTimeout reports a run that did not finish within runTimeout.

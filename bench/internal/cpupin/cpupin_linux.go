@@ -3,6 +3,7 @@ package cpupin
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 	"unsafe"
@@ -72,8 +73,12 @@ func setAll(s cpuSet) error {
 	return fmt.Errorf("cpupin: threads kept appearing")
 }
 
-// Pin confines every thread of the process to cpu and returns the function
-// that gives them back the CPUs the process had.
+// Pin confines every thread of the process to cpu, with GOMAXPROCS 1 as
+// the runtime would choose had the process started there, and returns the
+// function that gives back the CPUs the process had and the runtime's own
+// GOMAXPROCS. (Left at 2 on one CPU, an idle P spins looking for work on
+// the CPU the other process needs; the runtime's periodic update would
+// lower it at some unknown moment mid-measurement.)
 func Pin(cpu int) (unpin func() error, err error) {
 	if cpu < 0 || cpu >= 64*len(cpuSet{}) {
 		return nil, fmt.Errorf("cpupin: no CPU %d", cpu)
@@ -91,5 +96,10 @@ func Pin(cpu int) (unpin func() error, err error) {
 		_ = setAll(before)
 		return nil, err
 	}
-	return func() error { return setAll(before) }, nil
+	runtime.GOMAXPROCS(1)
+	return func() error {
+		err := setAll(before)
+		runtime.SetDefaultGOMAXPROCS()
+		return err
+	}, nil
 }

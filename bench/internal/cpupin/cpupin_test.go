@@ -19,8 +19,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestPinAndUnpin(t *testing.T) {
 	before, err := getAffinity(os.Getpid())
 	require.NoError(t, err)
+	procs := runtime.GOMAXPROCS(0)
 	unpin, err := Pin(0)
 	require.NoError(t, err)
+	require.Equal(t, 1, runtime.GOMAXPROCS(0))
 	// A goroutine locked to its thread, which the runtime may have had to
 	// start after Pin: it too must be on the one CPU.
 	var wg sync.WaitGroup
@@ -42,6 +44,7 @@ func TestPinAndUnpin(t *testing.T) {
 		require.Equal(t, cpuSet{1}, s, "thread %d", tid)
 	}
 	require.NoError(t, unpin())
+	require.Equal(t, procs, runtime.GOMAXPROCS(0))
 	tids, err = threads()
 	require.NoError(t, err)
 	for _, tid := range tids {

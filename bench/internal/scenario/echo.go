@@ -32,7 +32,7 @@ func (e Echo) Name() string { return "echo-" + sizeName(e.Size) }
 
 // Describe implements Scenario.
 func (e Echo) Describe() string {
-	return fmt.Sprintf("sequential round trips of %s text messages", sizeLabel(e.Size))
+	return fmt.Sprintf("sequential round trips of %s text messages; percentiles with the libraries taking turns, one CPU", sizeLabel(e.Size))
 }
 
 // Metrics implements Scenario.
@@ -43,74 +43,178 @@ func (Echo) Metrics() []Metric {
 		{Key: "allocs", Header: "allocs/rt", Better: Lower, Format: FormatCount},
 		{Key: "bytes", Header: "B/rt", Better: Lower, Format: FormatBytes},
 		{Key: "cpu_ns", Header: "CPU ns/rt", Better: Lower, Format: FormatCount},
+		{Key: "syscalls", Header: "syscalls/rt", Better: Lower, Format: FormatCount},
 	}
 }
 
 // Applies implements Scenario.
 func (Echo) Applies(drivers.Driver) bool { return true }
 
-// Run implements Scenario.
+// Run implements Scenario: the round trips of one library alone, which
+// the self-check uses and which give every metric but the percentiles in
+// a measured round (see RunJoint).
 func (e Echo) Run(ctx context.Context, env Env, d drivers.Driver) (_ Result, err error) {
 	count := env.scaled(e.Count, 20)
-	if env.Pin != nil {
-		unpin, perr := env.Pin(ctx)
-		switch {
-		case perr == nil:
-			defer func() { err = errors.Join(err, unpin()) }()
-		case !errors.Is(perr, cpupin.ErrUnsupported):
-			return nil, perr
-		}
-	}
-	c, err := dial(ctx, d, env.url("/echo"))
+	unpin, err := pin(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	p := payload.New(e.Size)
-	var seq uint64
-	check := func(_ int, text bool, b []byte) error {
-		if !text {
-			return fmt.Errorf("echo %d: binary, want text", seq)
-		}
-		return payload.Check(b, e.Size, seq)
-	}
-	roundTrip := func() error {
-		payload.Stamp(p, seq)
-		if env.Verify {
-			c.Expect(1, check)
-		} else {
-			c.Expect(1, nil)
-		}
-		if err := c.Write(true, p); err != nil {
-			return err
-		}
-		err := c.Wait()
-		seq++
-		return err
-	}
-	for range echoWarmup {
-		if err = roundTrip(); err != nil {
-			break
-		}
+	defer func() { err = errors.Join(err, unpin()) }()
+	c, err := e.open(ctx, env, d)
+	if err != nil {
+		return nil, err
 	}
 	rtts := make([]time.Duration, 0, count)
 	m := startMeter()
 	for i := 0; i < count && err == nil; i++ {
-		t0 := time.Now()
-		err = roundTrip()
-		rtts = append(rtts, time.Since(t0))
+		var rtt time.Duration
+		rtt, err = c.roundTrip()
+		rtts = append(rtts, rtt)
 	}
 	s := m.stop()
-	err = errors.Join(err, c.Close())
+	if err = errors.Join(err, c.Close()); err != nil {
+		return nil, err
+	}
+	r := Result{}
+	putPercentiles(r, rtts)
+	s.perOp(r, count, "")
+	return r, nil
+}
+
+// RunJoint implements Joint. Each library first runs alone (Run), for
+// the allocations, CPU and system calls, which can only be told apart one
+// library at a time; then all of them together, taking turns round trip
+// by round trip (A B C D, B C D A, ...), for the percentiles. Latency on a
+// shared machine drifts by tens of percent between seconds; taking turns
+// gives every library the same moments. The percentiles of the solo run
+// stay in the JSON as p50_solo_us and p99_solo_us.
+func (e Echo) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []JointResult {
+	out := make([]JointResult, len(ds))
+	for i, d := range ds {
+		out[i].Result, out[i].Err = e.Run(ctx, env, d)
+		if out[i].Err == nil {
+			out[i].Result["p50_solo_us"] = out[i].Result["p50_us"]
+			out[i].Result["p99_solo_us"] = out[i].Result["p99_us"]
+		}
+	}
+	unpin, err := pin(ctx, env)
+	if err != nil {
+		for i := range out {
+			out[i] = JointResult{Err: err}
+		}
+		return out
+	}
+	defer func() {
+		if err := unpin(); err != nil {
+			for i := range out {
+				out[i] = JointResult{Err: err}
+			}
+		}
+	}()
+	var live []int // indexes into ds of the libraries still running
+	conns := make([]*echoConn, len(ds))
+	for i, d := range ds {
+		if out[i].Err != nil {
+			continue
+		}
+		if conns[i], out[i].Err = e.open(ctx, env, d); out[i].Err == nil {
+			live = append(live, i)
+		}
+	}
+	count := env.scaled(e.Count, 20)
+	rtts := make([][]time.Duration, len(ds))
+	for n := 0; n < count && len(live) > 0; n++ {
+		for k := range live {
+			i := live[(n+k)%len(live)]
+			if out[i].Err != nil {
+				continue
+			}
+			rtt, err := conns[i].roundTrip()
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			rtts[i] = append(rtts[i], rtt)
+		}
+	}
+	for _, i := range live {
+		out[i].Err = errors.Join(out[i].Err, conns[i].Close())
+		if out[i].Err == nil {
+			putPercentiles(out[i].Result, rtts[i])
+		}
+	}
+	return out
+}
+
+// pin confines the client and the server to one CPU when Env allows it,
+// and returns what undoes that (a no-op where pinning is unavailable).
+func pin(ctx context.Context, env Env) (func() error, error) {
+	if env.Pin != nil {
+		unpin, err := env.Pin(ctx)
+		if err == nil {
+			return unpin, nil
+		}
+		if !errors.Is(err, cpupin.ErrUnsupported) {
+			return nil, err
+		}
+	}
+	return func() error { return nil }, nil
+}
+
+// echoConn is one library's connection to the echo route, warmed up.
+type echoConn struct {
+	drivers.Conn
+	p      []byte
+	seq    uint64
+	check  drivers.Check
+	verify bool
+}
+
+// open dials d and runs the unmeasured round trips.
+func (e Echo) open(ctx context.Context, env Env, d drivers.Driver) (*echoConn, error) {
+	c, err := dial(ctx, d, env.url("/echo"))
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(rtts)
-	r := Result{
-		"p50_us": micros(percentile(rtts, 0.50)),
-		"p99_us": micros(percentile(rtts, 0.99)),
+	ec := &echoConn{Conn: c, p: payload.New(e.Size), verify: env.Verify}
+	ec.check = func(_ int, text bool, b []byte) error {
+		if !text {
+			return fmt.Errorf("echo %d: binary, want text", ec.seq)
+		}
+		return payload.Check(b, e.Size, ec.seq)
 	}
-	s.perOp(r, count, "")
-	return r, nil
+	for range echoWarmup {
+		if _, err := ec.roundTrip(); err != nil {
+			return nil, errors.Join(err, c.Close())
+		}
+	}
+	return ec, nil
+}
+
+// roundTrip sends the next numbered message and waits for it to come
+// back, returning the time from the write to the reply read.
+func (c *echoConn) roundTrip() (time.Duration, error) {
+	payload.Stamp(c.p, c.seq)
+	if c.verify {
+		c.Expect(1, c.check)
+	} else {
+		c.Expect(1, nil)
+	}
+	t0 := time.Now()
+	err := c.Write(true, c.p)
+	if err == nil {
+		err = c.Wait()
+	}
+	rtt := time.Since(t0)
+	c.seq++
+	return rtt, err
+}
+
+// putPercentiles records the p50 and p99 of rtts in r.
+func putPercentiles(r Result, rtts []time.Duration) {
+	slices.Sort(rtts)
+	r["p50_us"] = micros(percentile(rtts, 0.50))
+	r["p99_us"] = micros(percentile(rtts, 0.99))
 }
 
 // percentile returns the q-quantile of sorted (nearest rank).

@@ -78,6 +78,22 @@ type Scenario interface {
 	Run(ctx context.Context, env Env, d drivers.Driver) (Result, error)
 }
 
+// Joint is a Scenario that, in a measured round, runs all the round's
+// libraries in one call, so it can interleave them more finely than one
+// run after another.
+type Joint interface {
+	Scenario
+	// RunJoint runs the workload once with every driver in ds and returns
+	// each one's outcome, in the order of ds.
+	RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []JointResult
+}
+
+// JointResult is one library's outcome of a RunJoint.
+type JointResult struct {
+	Result Result
+	Err    error
+}
+
 // All returns every scenario in table order.
 func All() []Scenario {
 	return []Scenario{
