@@ -12,15 +12,21 @@ import (
 // its connection holds.
 //
 // One goroutine pushes at a time (the live connection's reader); any
-// number may pop. Tokens in the two one-slot channels say that the state
-// may have changed, never that it has: whoever wakes checks again, so a
-// stale token costs one spurious wake and no token is ever needed twice.
+// number may pop. A side signals the other only when the other has said,
+// under the lock, that it is waiting: a stream where the application keeps
+// up, or falls behind, costs no channel operation per message. Tokens in
+// the two one-slot channels say that the state may have changed, never
+// that it has: whoever wakes checks again, so a stale token costs one
+// spurious wake and no token is ever needed twice.
 type inbox struct {
 	mu   sync.Mutex
 	buf  []Inbound // len(buf) is a power of two, or zero before the first push
 	head int       // index of the oldest message
 	n    int       // messages held
 	max  int
+
+	readers int  // readers waiting in next
+	pusher  bool // the pusher found the inbox full and may be waiting
 
 	ready chan struct{} // a message may be waiting: wakes a reader
 	room  chan struct{} // room may have opened: wakes the pusher
@@ -35,9 +41,15 @@ func newInbox(max int) *inbox {
 }
 
 // tryPush adds m and reports true, or reports false when the inbox is full.
-func (b *inbox) tryPush(m Inbound) bool {
+func (b *inbox) tryPush(m Inbound) bool { return b.add(m, false) }
+
+// add adds m and reports true, or reports false when the inbox is full,
+// then marking the pusher as waiting when wait is set, so the next pop
+// signals it.
+func (b *inbox) add(m Inbound, wait bool) bool {
 	b.mu.Lock()
 	if b.n == b.max {
+		b.pusher = b.pusher || wait
 		b.mu.Unlock()
 		return false
 	}
@@ -46,14 +58,18 @@ func (b *inbox) tryPush(m Inbound) bool {
 	}
 	b.buf[(b.head+b.n)&(len(b.buf)-1)] = m
 	b.n++
+	b.pusher = false
+	wake := b.readers > 0
 	b.mu.Unlock()
-	signal(b.ready)
+	if wake {
+		signal(b.ready)
+	}
 	return true
 }
 
 // push adds m, waiting for room until ctx is done.
 func (b *inbox) push(ctx context.Context, m Inbound) error {
-	for !b.tryPush(m) {
+	for !b.add(m, true) {
 		select {
 		case <-b.room:
 		case <-ctx.Done():
@@ -67,6 +83,11 @@ func (b *inbox) push(ctx context.Context, m Inbound) error {
 // is none.
 func (b *inbox) pop() (Inbound, bool) {
 	b.mu.Lock()
+	return b.take()
+}
+
+// take is pop with mu held, which it releases.
+func (b *inbox) take() (Inbound, bool) {
 	if b.n == 0 {
 		b.mu.Unlock()
 		return Inbound{}, false
@@ -76,11 +97,14 @@ func (b *inbox) pop() (Inbound, bool) {
 	b.buf[i] = Inbound{} // the payload belongs to the application now
 	b.head = (i + 1) & (len(b.buf) - 1)
 	b.n--
-	more := b.n > 0
+	// Pass the wake on: another reader may be waiting for what is left.
+	more := b.n > 0 && b.readers > 0
+	room := b.pusher
 	b.mu.Unlock()
-	signal(b.room)
+	if room {
+		signal(b.room)
+	}
 	if more {
-		// Pass the wake on: another reader may be waiting for what is left.
 		signal(b.ready)
 	}
 	return m, true
@@ -90,21 +114,37 @@ func (b *inbox) pop() (Inbound, bool) {
 // is done (its error) or closed is closed and nothing is left (false).
 func (b *inbox) next(ctx context.Context, closed <-chan struct{}) (Inbound, bool, error) {
 	for {
-		if m, ok := b.pop(); ok {
-			return m, true, nil
+		b.mu.Lock()
+		if b.n > 0 {
+			m, ok := b.take()
+			return m, ok, nil
 		}
+		// Counted in under the lock that saw the inbox empty, so the next
+		// push signals.
+		b.readers++
+		b.mu.Unlock()
 		if b.waitHook != nil {
 			b.waitHook()
 		}
 		select {
 		case <-b.ready:
+			b.stopWaiting()
 		case <-ctx.Done():
+			b.stopWaiting()
 			return Inbound{}, false, ctx.Err()
 		case <-closed:
+			b.stopWaiting()
 			m, ok := b.pop()
 			return m, ok, nil
 		}
 	}
+}
+
+// stopWaiting counts a reader out of the waiting ones.
+func (b *inbox) stopWaiting() {
+	b.mu.Lock()
+	b.readers--
+	b.mu.Unlock()
 }
 
 // grow doubles the ring, unwrapping it so the oldest message lands at

@@ -132,6 +132,8 @@ func TestInboxNextStopsWithContext(t *testing.T) {
 func TestInboxManyReaders(t *testing.T) {
 	const readers, total = 4, 20000
 	b := newInbox(8)
+	waiting := make(chan struct{}, 1)
+	b.waitHook = func() { signal(waiting) }
 	closed := make(chan struct{})
 	got := make([][]uint64, readers)
 	var wg sync.WaitGroup
@@ -152,8 +154,8 @@ func TestInboxManyReaders(t *testing.T) {
 		require.NoError(t, b.push(context.Background(), numbered(n)))
 	}
 	// Wait for the readers to empty the inbox before closing, so closing
-	// cannot be what got the last messages out. Every pop leaves a room
-	// token; the deadline only turns a lost wake-up into a failure.
+	// cannot be what got the last messages out. A reader about to wait
+	// reports it; the deadline only turns a lost wake-up into a failure.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for {
@@ -164,7 +166,7 @@ func TestInboxManyReaders(t *testing.T) {
 			break
 		}
 		select {
-		case <-b.room:
+		case <-waiting:
 		case <-ctx.Done():
 			close(closed)
 			wg.Wait()
