@@ -57,12 +57,11 @@ func (w *idleWatch) arm(c *Conn) {
 		return
 	}
 	// A load and a store, not an atomic add: read calls come one at a
-	// time, and a locked add waits for the cache line whenever the
-	// reading goroutine has moved to another core since its last read,
-	// which it does after most waits for data. In bench/'s push-1k
-	// (server in another process) the add cost a few percent of
-	// throughput. A count lost to calls made at once, against the rules,
-	// only lets the responder look at a free read side early.
+	// time, so nothing needs the lock, and a locked add stalls on the
+	// cache line whenever the reading goroutine has moved to another core
+	// since its last read, as it often has after waiting for data. A
+	// count lost to calls made at once, against the rules, only lets the
+	// responder look at a free read side early.
 	w.reads.Store(w.reads.Load() + 1)
 	if w.armed.Load() || c.ended.Load() {
 		return
