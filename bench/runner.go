@@ -130,21 +130,16 @@ func runRound(ctx context.Context, sc scenario.Scenario, env scenario.Env, ds []
 // runJoint runs a Joint scenario bounded by runTimeout per library; on a
 // timeout every library of the round fails.
 func runJoint(ctx context.Context, j scenario.Joint, env scenario.Env, ds []drivers.Driver) []scenario.JointResult {
-	limit := runTimeout * time.Duration(len(ds))
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	done := make(chan []scenario.JointResult, 1)
-	go func() { done <- j.RunJoint(ctx, env, ds) }()
-	select {
-	case out := <-done:
-		return out
-	case <-ctx.Done():
-		out := make([]scenario.JointResult, len(ds))
+	out, err := bounded(ctx, runTimeout*time.Duration(len(ds)), func(ctx context.Context) []scenario.JointResult {
+		return j.RunJoint(ctx, env, ds)
+	})
+	if err != nil {
+		out = make([]scenario.JointResult, len(ds))
 		for i := range out {
-			out[i].Err = fmt.Errorf("%w after %v", errTimeout, limit)
+			out[i].Err = err
 		}
-		return out
 	}
+	return out
 }
 
 // errTimeout reports a run that did not finish within runTimeout.
@@ -154,22 +149,30 @@ var errTimeout = errors.New("run timed out")
 // that times out is abandoned (its goroutine may stay blocked in the
 // library); the benchmark goes on without it.
 func runOne(ctx context.Context, sc scenario.Scenario, env scenario.Env, d drivers.Driver) (scenario.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, runTimeout)
-	defer cancel()
-	type outcome struct {
-		r   scenario.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
+	o, err := bounded(ctx, runTimeout, func(ctx context.Context) scenario.JointResult {
 		r, err := sc.Run(ctx, env, d)
-		done <- outcome{r, err}
-	}()
+		return scenario.JointResult{Result: r, Err: err}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o.Result, o.Err
+}
+
+// bounded runs run with a context that ends after limit and returns its
+// value, or errTimeout once limit has passed. A run that times out is
+// abandoned (its goroutine may stay blocked in a library).
+func bounded[T any](ctx context.Context, limit time.Duration, run func(context.Context) T) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	done := make(chan T, 1)
+	go func() { done <- run(ctx) }()
 	select {
-	case o := <-done:
-		return o.r, o.err
+	case v := <-done:
+		return v, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w after %v", errTimeout, runTimeout)
+		var zero T
+		return zero, fmt.Errorf("%w after %v", errTimeout, limit)
 	}
 }
 

@@ -3,6 +3,7 @@ package memconn
 import (
 	"bufio"
 	"context"
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,13 +16,21 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// open dials s and completes the handshake with the minimal client.
-func open(t *testing.T, s *Stream) *wsraw.Conn {
+// handshake dials s and completes the opening handshake, reading through
+// a buffer of bufSize bytes.
+func handshake(t *testing.T, s *Stream, bufSize int) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	nc, err := s.Dial()(context.Background(), "tcp", "memconn")
 	require.NoError(t, err)
-	br := bufio.NewReaderSize(nc, 4096)
+	br := bufio.NewReaderSize(nc, bufSize)
 	require.NoError(t, wsraw.ClientHandshake(nc, br, "memconn", "/"))
+	return nc, br
+}
+
+// open is handshake, wrapped in the minimal client.
+func open(t *testing.T, s *Stream) *wsraw.Conn {
+	t.Helper()
+	nc, br := handshake(t, s, 4096)
 	return wsraw.NewConn(nc, br, 4096, true)
 }
 
@@ -46,14 +55,11 @@ func TestStreamRepeatsInOrder(t *testing.T) {
 // end of the stream.
 func TestCloseEndsAtFrameBoundary(t *testing.T) {
 	s := NewStream(1000, 4)
-	nc, err := s.Dial()(context.Background(), "tcp", "memconn")
-	require.NoError(t, err)
-	br := bufio.NewReaderSize(nc, 128)
-	require.NoError(t, wsraw.ClientHandshake(nc, br, "memconn", "/"))
+	nc, br := handshake(t, s, 128)
 	c := wsraw.NewConn(nc, br, 4096, true)
 	require.NoError(t, c.WriteFlush(wsraw.OpBinary, []byte("go")))
 	// Read a few bytes into the second frame, then close.
-	_, _, err = c.ReadMessage()
+	_, _, err := c.ReadMessage()
 	require.NoError(t, err)
 	_, err = br.Peek(10)
 	require.NoError(t, err)
@@ -69,11 +75,7 @@ func TestCloseEndsAtFrameBoundary(t *testing.T) {
 // TestCloseBeforeGoAhead: a reader waiting for the go-ahead is released
 // by Close.
 func TestCloseBeforeGoAhead(t *testing.T) {
-	s := NewStream(64, 2)
-	nc, err := s.Dial()(context.Background(), "tcp", "memconn")
-	require.NoError(t, err)
-	br := bufio.NewReaderSize(nc, 4096)
-	require.NoError(t, wsraw.ClientHandshake(nc, br, "memconn", "/"))
+	nc, br := handshake(t, NewStream(64, 2), 4096)
 	done := make(chan error, 1)
 	go func() {
 		_, err := br.ReadByte()

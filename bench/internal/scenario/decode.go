@@ -2,13 +2,11 @@ package scenario
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/sturdyws/sturdy/bench/internal/drivers"
 	"github.com/sturdyws/sturdy/bench/internal/memconn"
-	"github.com/sturdyws/sturdy/bench/internal/payload"
 )
 
 // Decode measures what a library itself spends to receive a message: the
@@ -52,29 +50,7 @@ func (d Decode) Run(ctx context.Context, env Env, drv drivers.Driver) (Result, e
 	}
 	var check drivers.Check
 	if env.Verify {
-		check = func(i int, text bool, b []byte) error {
-			if text {
-				return fmt.Errorf("message %d: text, want binary", i)
-			}
-			return payload.Check(b, d.Size, uint64(i%stream.Cycle))
-		}
+		check = binaryCheck(d.Size, func(i int) uint64 { return uint64(i % stream.Cycle) })
 	}
-	c.Expect(count, check)
-	m := startMeter()
-	// The stream starts at the go-ahead, as in Push, so a library that
-	// reads on a goroutine of its own cannot read ahead of the clock.
-	err = c.Write(true, []byte("go"))
-	if err == nil {
-		err = c.Wait()
-	}
-	s := m.stop()
-	if err = errors.Join(err, c.Close()); err != nil {
-		return nil, err
-	}
-	r := Result{
-		"msgs_per_s": float64(count) / s.wall.Seconds(),
-		"mb_per_s":   float64(count) * float64(d.Size) / 1e6 / s.wall.Seconds(),
-	}
-	s.perOp(r, count, "")
-	return r, nil
+	return receiveAll(c, count, d.Size, check)
 }

@@ -91,23 +91,7 @@ func (p PushDeflate) Run(ctx context.Context, env Env, d drivers.Driver) (Result
 			return payload.CheckJSON(b, p.Size, uint64(i%payload.JSONRing))
 		}
 	}
-	c.Expect(count, check)
-	m := startMeter()
-	err = c.Write(true, []byte("go"))
-	if err == nil {
-		err = c.Wait()
-	}
-	s := m.stop()
-	err = errors.Join(err, c.Close())
-	if err != nil {
-		return nil, err
-	}
-	r := Result{
-		"msgs_per_s": float64(count) / s.wall.Seconds(),
-		"mb_per_s":   float64(count) * float64(p.Size) / 1e6 / s.wall.Seconds(),
-	}
-	s.perOp(r, count, "")
-	return r, nil
+	return receiveAll(c, count, p.Size, check)
 }
 
 // SendDeflate is Send with compression: the client compresses and sends

@@ -54,12 +54,17 @@ func (Echo) Applies(drivers.Driver) bool { return true }
 // the self-check uses and which give every metric but the percentiles in
 // a measured round (see RunJoint).
 func (e Echo) Run(ctx context.Context, env Env, d drivers.Driver) (_ Result, err error) {
-	count := env.scaled(e.Count, 20)
 	unpin, err := pin(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, unpin()) }()
+	return e.solo(ctx, env, d)
+}
+
+// solo is Run on CPUs already pinned.
+func (e Echo) solo(ctx context.Context, env Env, d drivers.Driver) (Result, error) {
+	count := env.scaled(e.Count, 20)
 	c, err := e.open(ctx, env, d)
 	if err != nil {
 		return nil, err
@@ -81,7 +86,8 @@ func (e Echo) Run(ctx context.Context, env Env, d drivers.Driver) (_ Result, err
 	return r, nil
 }
 
-// RunJoint implements Joint. Each library first runs alone (Run), for
+// RunJoint implements Joint, pinned once for the whole round. Each
+// library first runs alone (as in Run), for
 // the allocations, CPU and system calls, which can only be told apart one
 // library at a time; then all of them together, taking turns round trip
 // by round trip (A B C D, B C D A, ...), for the percentiles. Latency on a
@@ -90,13 +96,6 @@ func (e Echo) Run(ctx context.Context, env Env, d drivers.Driver) (_ Result, err
 // stay in the JSON as p50_solo_us and p99_solo_us.
 func (e Echo) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []JointResult {
 	out := make([]JointResult, len(ds))
-	for i, d := range ds {
-		out[i].Result, out[i].Err = e.Run(ctx, env, d)
-		if out[i].Err == nil {
-			out[i].Result["p50_solo_us"] = out[i].Result["p50_us"]
-			out[i].Result["p99_solo_us"] = out[i].Result["p99_us"]
-		}
-	}
 	unpin, err := pin(ctx, env)
 	if err != nil {
 		for i := range out {
@@ -111,6 +110,13 @@ func (e Echo) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []Join
 			}
 		}
 	}()
+	for i, d := range ds {
+		out[i].Result, out[i].Err = e.solo(ctx, env, d)
+		if out[i].Err == nil {
+			out[i].Result["p50_solo_us"] = out[i].Result["p50_us"]
+			out[i].Result["p99_solo_us"] = out[i].Result["p99_us"]
+		}
+	}
 	var live []int // indexes into ds of the libraries still running
 	conns := make([]*echoConn, len(ds))
 	for i, d := range ds {

@@ -48,27 +48,41 @@ func (p Push) Run(ctx context.Context, env Env, d drivers.Driver) (Result, error
 	}
 	var check drivers.Check
 	if env.Verify {
-		check = func(i int, text bool, b []byte) error {
-			if text {
-				return fmt.Errorf("message %d: text, want binary", i)
-			}
-			return payload.Check(b, p.Size, uint64(i))
-		}
+		check = binaryCheck(p.Size, func(i int) uint64 { return uint64(i) })
 	}
+	return receiveAll(c, count, p.Size, check)
+}
+
+// binaryCheck checks that message i is binary and is the payload of size
+// bytes carrying sequence number seq(i).
+func binaryCheck(size int, seq func(i int) uint64) drivers.Check {
+	return func(i int, text bool, b []byte) error {
+		if text {
+			return fmt.Errorf("message %d: text, want binary", i)
+		}
+		return payload.Check(b, size, seq(i))
+	}
+}
+
+// receiveAll is the measured half of every push: it announces count
+// messages of size bytes (each passed to check when not nil), starts the
+// clock, sends the go-ahead, waits for the last message and closes c. The
+// go-ahead comes after the clock starts, so a library that reads on a
+// goroutine of its own cannot read ahead of it.
+func receiveAll(c drivers.Conn, count, size int, check drivers.Check) (Result, error) {
 	c.Expect(count, check)
 	m := startMeter()
-	err = c.Write(true, []byte("go"))
+	err := c.Write(true, []byte("go"))
 	if err == nil {
 		err = c.Wait()
 	}
 	s := m.stop()
-	err = errors.Join(err, c.Close())
-	if err != nil {
+	if err = errors.Join(err, c.Close()); err != nil {
 		return nil, err
 	}
 	r := Result{
 		"msgs_per_s": float64(count) / s.wall.Seconds(),
-		"mb_per_s":   float64(count) * float64(p.Size) / 1e6 / s.wall.Seconds(),
+		"mb_per_s":   float64(count) * float64(size) / 1e6 / s.wall.Seconds(),
 	}
 	s.perOp(r, count, "")
 	return r, nil
