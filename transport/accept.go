@@ -2,10 +2,7 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -43,8 +40,8 @@ type AcceptOptions struct {
 	// (0): DefaultReadLimit.
 	ReadLimit int64
 
-	// ReadBufferSize is the size of the read buffer. Default (0): the
-	// buffer net/http already read the request with.
+	// ReadBufferSize fixes the size of the read buffer. Default (0): it
+	// adapts, as DialOptions.ReadBufferSize describes.
 	ReadBufferSize int
 
 	// WriteBufferSize is the size of the write buffer. Default (0):
@@ -156,7 +153,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 
 	return newConn(connConfig{
 		nc:              nc,
-		br:              serverReader(nc, brw.Reader, o.ReadBufferSize),
+		pending:         pending(brw.Reader),
+		readBufferSize:  max(o.ReadBufferSize, 0),
 		client:          false,
 		subprotocol:     sub,
 		readLimit:       o.ReadLimit,
@@ -301,19 +299,10 @@ func appendUpgradeResponse(b []byte, key, subprotocol, extensions string, extra 
 	return append(b, "\r\n"...)
 }
 
-// serverReader returns the reader for the Conn. net/http's reader may
-// already hold the client's first frames, sent right behind its request;
-// when a different buffer size is asked for, those bytes are read first
-// and the network after them.
-func serverReader(nc net.Conn, br *bufio.Reader, size int) *bufio.Reader {
-	if size <= 0 || size == br.Size() {
-		return br
-	}
-	n := br.Buffered()
-	if n == 0 {
-		return bufio.NewReaderSize(nc, size)
-	}
-	pending, _ := br.Peek(n)
-	pending = bytes.Clone(pending)
-	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pending), nc), size)
+// pending returns what net/http has read past the request: the client's
+// first frames, if it sent them right behind it. The Conn copies them
+// into its own buffer and reads the network after them.
+func pending(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
 }

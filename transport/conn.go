@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"net"
 	"strconv"
 	"sync"
@@ -33,7 +32,8 @@ func (t MessageType) String() string {
 const (
 	// DefaultReadLimit bounds the size of one inbound message.
 	DefaultReadLimit = 16 << 20
-	// DefaultBufferSize is the default read and write buffer size.
+	// DefaultBufferSize is the default write buffer size and the size
+	// the adaptive read buffer starts at.
 	DefaultBufferSize = 4096
 	// DefaultCloseTimeout bounds the close handshake.
 	DefaultCloseTimeout = 5 * time.Second
@@ -43,9 +43,12 @@ const (
 // handshake has succeeded.
 type connConfig struct {
 	nc net.Conn
-	// br reads from nc; it may already hold frames the peer sent right
-	// behind its handshake.
-	br              *bufio.Reader
+	// pending is what was read from nc past the handshake: frames the
+	// peer sent right behind it. The Conn copies it.
+	pending []byte
+	// readBufferSize fixes the read buffer's size; 0 lets it adapt
+	// (readbuffer.go).
+	readBufferSize  int
 	client          bool
 	subprotocol     string
 	readLimit       int64
@@ -100,9 +103,6 @@ type Conn struct {
 }
 
 func newConn(cfg connConfig) *Conn {
-	if cfg.br == nil {
-		cfg.br = bufio.NewReaderSize(cfg.nc, DefaultBufferSize)
-	}
 	if cfg.readLimit <= 0 {
 		cfg.readLimit = DefaultReadLimit
 	}
@@ -123,7 +123,7 @@ func newConn(cfg connConfig) *Conn {
 		deflate:      cfg.deflate,
 		closed:       make(chan struct{}),
 	}
-	c.rd.init(c, cfg.br, cfg.readLimit)
+	c.rd.init(c, cfg.pending, cfg.readBufferSize, cfg.readLimit)
 	c.wr.init(c, cfg.writeBufferSize)
 	if cfg.deflate != nil {
 		c.rd.deflate = cfg.deflate

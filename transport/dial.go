@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -148,7 +149,8 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *http.Respons
 	}
 	c := newConn(connConfig{
 		nc:              up.nc,
-		br:              up.br,
+		pending:         up.pending,
+		readBufferSize:  o.ReadBufferSize,
 		client:          true,
 		subprotocol:     up.subprotocol,
 		readLimit:       o.ReadLimit,
@@ -166,7 +168,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *http.Respons
 // upgraded is the outcome of the client handshake.
 type upgraded struct {
 	nc          net.Conn // raw, or TLS over raw
-	br          *bufio.Reader
+	pending     []byte   // read past the 101 response
 	subprotocol string
 	deflate     *deflateConfig
 	resp        *http.Response
@@ -193,7 +195,7 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, o *DialOptions,
 	if _, err := nc.Write(appendRequest(make([]byte, 0, 512), u, key, o)); err != nil {
 		return up, ioError(ctx, "writing handshake request", err)
 	}
-	br := bufio.NewReaderSize(nc, o.ReadBufferSize)
+	br := bufio.NewReaderSize(nc, cmp.Or(o.ReadBufferSize, DefaultBufferSize))
 	head, err := readResponseHead(br, headLimits{bytes: maxResponseHeadBytes, fields: maxResponseFields})
 	if err != nil {
 		return up, ioError(ctx, "", err)
@@ -220,7 +222,8 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, o *DialOptions,
 	if params != nil {
 		up.deflate = newDeflateConfig(*params, o.Compression)
 	}
-	up.nc, up.br, up.subprotocol = nc, br, sub
+	pending, _ := br.Peek(br.Buffered())
+	up.nc, up.pending, up.subprotocol = nc, pending, sub
 	return up, nil
 }
 

@@ -140,7 +140,7 @@ func (r *reader) answerControl() {
 		return
 	}
 	for {
-		b, err := r.br.Peek(1)
+		b, err := r.br.peek(1)
 		if err != nil {
 			_ = r.netError(err, !r.inMsg)
 			return

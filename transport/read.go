@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -15,7 +14,7 @@ import (
 // rules on what the peer sends.
 type reader struct {
 	c     *Conn
-	br    *bufio.Reader
+	br    readBuffer
 	limit atomic.Int64
 	sem   *sem // held by the goroutine inside a read call
 	dl    deadlineArm
@@ -47,9 +46,9 @@ type reader struct {
 	msg     messageReader
 }
 
-func (r *reader) init(c *Conn, br *bufio.Reader, limit int64) {
+func (r *reader) init(c *Conn, pending []byte, bufSize int, limit int64) {
 	r.c = c
-	r.br = br
+	r.br.init(c.nc, pending, bufSize)
 	r.limit.Store(limit)
 	r.sem = newSem()
 	r.dl.set = c.nc.SetReadDeadline
@@ -350,12 +349,12 @@ func (r *reader) startFrame(h Header) {
 // frame leaves the stream intact. atBoundary says no message is in
 // progress, which is what makes such a cancellation harmless.
 func (r *reader) header(atBoundary bool) (Header, error) {
-	b, err := r.br.Peek(2)
+	b, err := r.br.peek(2)
 	if err != nil {
 		return Header{}, r.netError(err, atBoundary)
 	}
 	if n := HeaderSize(b[0], b[1]); n > 2 {
-		if b, err = r.br.Peek(n); err != nil {
+		if b, err = r.br.peek(n); err != nil {
 			return Header{}, r.netError(err, false)
 		}
 	}
@@ -363,7 +362,7 @@ func (r *reader) header(atBoundary bool) (Header, error) {
 	if err != nil {
 		return h, r.fail(StatusProtocolError, err.Error())
 	}
-	_, _ = r.br.Discard(n)
+	r.br.discard(n)
 	return h, r.check(h)
 }
 
@@ -400,7 +399,7 @@ func (r *reader) control(h Header) error {
 		r.ctl = new([MaxControlPayload]byte)
 	}
 	p := r.ctl[:h.Length]
-	if _, err := io.ReadFull(r.br, p); err != nil {
+	if _, err := io.ReadFull(&r.br, p); err != nil {
 		return r.netError(err, false)
 	}
 	if h.Masked {

@@ -17,12 +17,12 @@ func (r *reader) readBuffered(dst []byte) (MessageType, []byte, bool) {
 	if r.inMsg || !r.c.client || r.c.ended.Load() {
 		return 0, dst, false
 	}
-	br := r.br
-	avail := br.Buffered()
+	br := &r.br
+	avail := br.buffered()
 	if avail < 2 {
 		return 0, dst, false
 	}
-	b, _ := br.Peek(2)
+	b, _ := br.peek(2)
 	b0, b1 := b[0], b[1]
 	// FIN set, RSV clear, opcode text or binary; mask bit clear.
 	if b0 != 0x80|byte(OpText) && b0 != 0x80|byte(OpBinary) || b1&0x80 != 0 {
@@ -34,7 +34,7 @@ func (r *reader) readBuffered(dst []byte) (MessageType, []byte, bool) {
 		if avail < 4 {
 			return 0, dst, false
 		}
-		b, _ = br.Peek(4)
+		b, _ = br.peek(4)
 		n, hs = int64(binary.BigEndian.Uint16(b[2:])), 4
 		if n < 126 {
 			return 0, dst, false // non-minimal: the general path fails it
@@ -45,13 +45,13 @@ func (r *reader) readBuffered(dst []byte) (MessageType, []byte, bool) {
 	if n > r.limit.Load() || int64(avail-hs) < n {
 		return 0, dst, false
 	}
-	b, _ = br.Peek(hs + int(n))
+	b, _ = br.peek(hs + int(n))
 	p := b[hs:]
 	typ := MessageType(b0 & 0x0f)
 	if typ == MessageText && !utf8.Valid(p) {
 		return 0, dst, false
 	}
 	dst = append(dst[:0], p...)
-	_, _ = br.Discard(hs + int(n))
+	br.discard(hs + int(n))
 	return typ, dst, true
 }

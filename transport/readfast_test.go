@@ -89,7 +89,7 @@ func TestReadFastPathTaken(t *testing.T) {
 	frame := frameBytes(true, 0, OpBinary, false, []byte("steady"))
 	c := newConn(connConfig{nc: &memConn{in: bytes.NewReader(bytes.Repeat(frame, 4))}, client: true, noIdleReads: true})
 	defer c.CloseNow()
-	_, err := c.rd.br.Peek(len(frame) * 4) // all four in the buffer
+	_, err := c.rd.br.peek(len(frame) * 4) // all four in the buffer
 	require.NoError(t, err)
 	buf := make([]byte, 0, 64)
 	for range 4 {
