@@ -58,60 +58,87 @@ func stream(n int) []byte {
 func TestReadBufferDeliversStream(t *testing.T) {
 	for _, fixed := range []int{0, 16, 4096} {
 		rng := rand.New(rand.NewPCG(uint64(fixed), 7))
-		want := stream(1 << 20)
-		src := &scriptedSource{data: want}
+		var steps []step
 		for range 2000 {
 			// Mostly large answers, so the buffer grows; runs of small
 			// ones, so it shrinks again.
 			if rng.IntN(4) == 0 {
 				for range rng.IntN(2 * shrinkAfter) {
-					src.steps = append(src.steps, step{n: 1 + rng.IntN(300)})
+					steps = append(steps, step{n: 1 + rng.IntN(300)})
 				}
 			}
-			src.steps = append(src.steps, step{n: -1})
+			steps = append(steps, step{n: -1})
 		}
-		var b readBuffer
-		pending := want[:10]
-		src.data = want[10:]
-		b.init(src, pending, fixed)
-		var got []byte
-		sizes := map[int]bool{}
-		for len(got) < len(want) {
-			switch rng.IntN(3) {
-			case 0:
-				n := min(1+rng.IntN(MaxHeaderSize), len(want)-len(got))
-				p, err := b.peek(n)
-				require.NoError(t, err)
-				require.Len(t, p, n)
-				got = append(got, p...)
-				b.discard(n)
-			case 1:
-				p := make([]byte, 1+rng.IntN(3*MaxReadBufferSize))
-				n, err := b.Read(p)
-				require.NoError(t, err)
-				got = append(got, p[:n]...)
-			case 2:
-				p, err := b.peek(min(MaxHeaderSize, len(want)-len(got)))
-				require.NoError(t, err)
-				n := rng.IntN(b.buffered() + 1)
-				got = append(got, b.buf[b.r:b.r+n]...)
-				b.discard(n)
-				_ = p
-			}
-			sizes[b.size()] = true
-			if fixed > 0 {
-				require.Equal(t, max(fixed, MaxHeaderSize), b.size(), "a chosen size never changes")
-			} else {
-				require.GreaterOrEqual(t, b.size(), DefaultBufferSize)
-				require.LessOrEqual(t, b.size(), MaxReadBufferSize)
-			}
-		}
-		require.True(t, bytes.Equal(want, got), "size %d: the stream arrives whole and in order", fixed)
+		sizes := driveReadBuffer(t, 1<<20, fixed, steps, rng)
 		if fixed == 0 {
 			assert.True(t, sizes[MaxReadBufferSize], "grew to the largest size")
 			assert.True(t, sizes[DefaultBufferSize], "came back to the start")
 		}
 	}
+}
+
+// FuzzReadBuffer: TestReadBufferDeliversStream's check, with the stream's
+// length, the source's answer sizes and the mix of calls from the fuzzer.
+func FuzzReadBuffer(f *testing.F) {
+	f.Add(uint32(100000), uint16(0), uint64(1), []byte{0, 0, 1, 0, 0, 10, 255, 255})
+	f.Add(uint32(5000), uint16(16), uint64(2), []byte{0, 3, 0, 3, 0, 3})
+	f.Fuzz(func(t *testing.T, length uint32, fixed uint16, seed uint64, script []byte) {
+		var steps []step
+		for i := 0; i+1 < len(script); i += 2 {
+			// 0 answers as much as asked; otherwise up to 64 KiB.
+			n := int(script[i])<<8 | int(script[i+1])
+			if n == 0 {
+				n = -1
+			}
+			steps = append(steps, step{n: n})
+		}
+		driveReadBuffer(t, int(length%(2<<20)), int(fixed%8192), steps, rand.New(rand.NewPCG(seed, 0)))
+	})
+}
+
+// driveReadBuffer reads a stream of size bytes, answered by the source in
+// steps, through a readBuffer of the given size (0: adaptive) with calls
+// chosen by rng. It fails t unless the stream arrives whole and in order
+// with the buffer's size in bounds, and returns the sizes it had.
+func driveReadBuffer(t testing.TB, size, fixed int, steps []step, rng *rand.Rand) map[int]bool {
+	want := stream(size)
+	pending := want[:min(10, size)]
+	src := &scriptedSource{data: want[len(pending):], steps: steps}
+	var b readBuffer
+	b.init(src, pending, fixed)
+	var got []byte
+	sizes := map[int]bool{}
+	for len(got) < len(want) {
+		switch rng.IntN(3) {
+		case 0:
+			n := min(1+rng.IntN(MaxHeaderSize), len(want)-len(got))
+			p, err := b.peek(n)
+			require.NoError(t, err)
+			require.Len(t, p, n)
+			got = append(got, p...)
+			b.discard(n)
+		case 1:
+			p := make([]byte, 1+rng.IntN(3*MaxReadBufferSize))
+			n, err := b.Read(p)
+			require.NoError(t, err)
+			got = append(got, p[:n]...)
+		case 2:
+			_, err := b.peek(min(MaxHeaderSize, len(want)-len(got)))
+			require.NoError(t, err)
+			n := rng.IntN(b.buffered() + 1)
+			got = append(got, b.buf[b.r:b.r+n]...)
+			b.discard(n)
+		}
+		sizes[b.size()] = true
+		if fixed > 0 {
+			require.Equal(t, max(fixed, MaxHeaderSize, len(pending)), b.size(), "a chosen size never changes")
+		} else {
+			require.GreaterOrEqual(t, b.size(), DefaultBufferSize)
+			require.LessOrEqual(t, b.size(), MaxReadBufferSize)
+		}
+	}
+	require.True(t, bytes.Equal(want, got), "size %d: the stream arrives whole and in order", fixed)
+	return sizes
 }
 
 // TestReadBufferGrowsUnderBacklog: while every read fills the buffer, it
