@@ -9,10 +9,15 @@ import (
 	"github.com/sturdyws/sturdy/bench/internal/wsraw"
 )
 
-// rawBuffer is the raw driver's read and write buffer size: the same 4 KiB
-// the libraries use by default, so the ratios against it measure framing
-// and API cost, not buffer size.
-const rawBuffer = 4096
+// The raw driver's buffer sizes. It reads with the largest buffer sturdy's
+// adaptive one grows to (transport.MaxReadBufferSize), so that it stays
+// the limit: on a busy socket the read system calls cost more than the
+// framing, and a smaller buffer would make the limit pay more of them
+// than sturdy does. It writes with the 4 KiB every library uses.
+const (
+	rawReadBuffer  = 64 << 10
+	rawWriteBuffer = 4096
+)
 
 // Raw is the practical limit: the benchmark's own minimal framer over a
 // TCP socket, doing only what RFC 6455 requires of a client (mask every
@@ -48,12 +53,12 @@ func RawDial(ctx context.Context, rawURL string, netDial NetDial) (*wsraw.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(nc, rawBuffer)
+	br := bufio.NewReaderSize(nc, rawReadBuffer)
 	if err := wsraw.ClientHandshake(nc, br, u.Host, u.RequestURI()); err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
-	return wsraw.NewConn(nc, br, rawBuffer, true), nil
+	return wsraw.NewConn(nc, br, rawWriteBuffer, true), nil
 }
 
 type rawConn struct {

@@ -6,8 +6,9 @@ import (
 	"github.com/sturdyws/sturdy/transport"
 )
 
-// Sturdy drives a bare sturdy transport.Conn with default options (4 KiB
-// buffers). Reads use ReadInto with one buffer reused for every message;
+// Sturdy drives a bare sturdy transport.Conn with default options (a 4 KiB
+// write buffer; a read buffer that grows from 4 KiB to 64 KiB while the
+// socket keeps it full). Reads use ReadInto with one buffer reused for every message;
 // Write is Write (one flush per message); Send is WriteBuffered, so a
 // stream of messages shares the 4 KiB write buffer, and Flush is Flush.
 // Every call gets context.Background(), the allocation-free case.

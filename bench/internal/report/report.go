@@ -62,6 +62,39 @@ func (r *Run) values(scenario, lib, metric string) []float64 {
 	return v
 }
 
+// Paired compares lib with ref round by round: the median over the rounds
+// where both have metric of lib's value divided by ref's, how many of
+// those ratios satisfy ok, and how many rounds there were. Both ran in
+// the same round, minutes apart at most, so a machine whose speed drifts
+// between rounds moves both; when medians are close this is the steadier
+// comparison.
+func (r *Run) Paired(scenario, metric, lib, ref string, ok func(float64) bool) (median float64, met, n int) {
+	refs := map[int]float64{}
+	for _, rec := range r.Records {
+		if rec.Scenario == scenario && rec.Lib == ref {
+			if x, found := rec.Metrics[metric]; found && x != 0 {
+				refs[rec.Round] = x
+			}
+		}
+	}
+	var ratios []float64
+	for _, rec := range r.Records {
+		if rec.Scenario != scenario || rec.Lib != lib {
+			continue
+		}
+		x, found := rec.Metrics[metric]
+		y, paired := refs[rec.Round]
+		if !found || !paired {
+			continue
+		}
+		ratios = append(ratios, x/y)
+		if ok(x / y) {
+			met++
+		}
+	}
+	return summarize(ratios).Median, met, len(ratios)
+}
+
 // Summary is the median and range of a metric's values.
 type Summary struct {
 	Median, Min, Max float64
@@ -71,7 +104,11 @@ type Summary struct {
 // Summarize returns the summary of scenario's metric for lib; N is 0 when
 // there are no values.
 func (r *Run) Summarize(scenario, lib, metric string) Summary {
-	v := r.values(scenario, lib, metric)
+	return summarize(r.values(scenario, lib, metric))
+}
+
+// summarize returns v's median and range; it sorts v.
+func summarize(v []float64) Summary {
 	if len(v) == 0 {
 		return Summary{}
 	}

@@ -33,3 +33,31 @@ func TestSummaryAndRatio(t *testing.T) {
 	assert.Contains(t, out.String(), "| sturdy | 2.50 (1.00–10.0) |")
 	assert.Contains(t, out.String(), "| 1.25 | 0.50 |")
 }
+
+// TestPaired: the per-round comparison pairs values by round, skips rounds
+// one side lacks, and counts the rounds that meet the goal; the targets
+// table shows it beside the ratio of medians.
+func TestPaired(t *testing.T) {
+	r := &Run{}
+	add := func(round int, lib string, v float64) {
+		r.Records = append(r.Records, Record{Round: round, Scenario: "push-1k", Lib: lib, Metrics: map[string]float64{"msgs_per_s": v}})
+	}
+	// Round by round sturdy leads gobwas 3 times of 4, although the
+	// machine's speed halves and doubles between rounds.
+	for i, v := range [][2]float64{{10, 8}, {5, 6}, {22, 20}, {11, 10}} {
+		add(i+1, "sturdy", v[0])
+		add(i+1, "gobwas", v[1])
+	}
+	add(5, "sturdy", 100) // gobwas did not run: not paired
+	atLeast1 := func(x float64) bool { return x >= 1 }
+	m, met, n := r.Paired("push-1k", "msgs_per_s", "sturdy", "gobwas", atLeast1)
+	assert.Equal(t, 4, n)
+	assert.Equal(t, 3, met)
+	assert.InDelta(t, 1.1, m, 1e-9, "ratios 1.25, 0.83, 1.1, 1.1")
+	_, _, n = r.Paired("push-1k", "msgs_per_s", "sturdy", "coder", atLeast1)
+	assert.Zero(t, n)
+
+	var out bytes.Buffer
+	r.WriteTargets(&out)
+	assert.Contains(t, out.String(), "| push-1k msgs/s ≥ 1.0× best peer (gobwas) | 1.22× | 1.10× (3 of 4) | yes |")
+}

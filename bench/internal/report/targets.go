@@ -18,15 +18,17 @@ func peers() []string { return []string{"gorilla", "coder", "gobwas", "gws"} }
 type target struct {
 	goal   string
 	value  string
+	paired string // the per-round comparison, for goals between two libraries
 	met    bool
 	absent bool // the numbers it needs are missing from this run
 }
 
 // WriteTargets writes the goals sturdy is held to, with where it stands
-// in this run.
+// in this run: the ratio of medians, which decides, and beside it the
+// per-round comparison (Paired).
 func (r *Run) WriteTargets(w io.Writer) {
 	ts := r.targets()
-	fmt.Fprintf(w, "\n### Targets\n\n| goal | this run | met |\n| --- | --- | --- |\n")
+	fmt.Fprintf(w, "\n### Targets\n\n| goal | this run | per round: median ratio (rounds met) | met |\n| --- | --- | --- | --- |\n")
 	for _, t := range ts {
 		met := "no"
 		switch {
@@ -35,7 +37,11 @@ func (r *Run) WriteTargets(w io.Writer) {
 		case t.met:
 			met = "yes"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s |\n", t.goal, t.value, met)
+		paired := t.paired
+		if paired == "" {
+			paired = "–"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.goal, t.value, paired, met)
 	}
 }
 
@@ -43,7 +49,11 @@ func (r *Run) targets() []target {
 	var ts []target
 	ratio := func(goal, sc, metric, lib, ref string, ok func(float64) bool) {
 		x, found := r.Ratio(sc, metric, lib, ref)
-		ts = append(ts, target{goal: goal, value: fmt.Sprintf("%.2f×", x), met: found && ok(x), absent: !found})
+		t := target{goal: goal, value: fmt.Sprintf("%.2f×", x), met: found && ok(x), absent: !found}
+		if m, k, n := r.Paired(sc, metric, lib, ref, ok); n > 0 {
+			t.paired = fmt.Sprintf("%.2f× (%d of %d)", m, k, n)
+		}
+		ts = append(ts, t)
 	}
 	atLeast := func(v float64) func(float64) bool { return func(x float64) bool { return x >= v } }
 	atMost := func(v float64) func(float64) bool { return func(x float64) bool { return x <= v } }
