@@ -15,11 +15,23 @@ var aLongTimeAgo = time.Unix(1, 0)
 // only. A context that can never be cancelled costs nothing; one that can
 // costs a context.AfterFunc registration.
 type deadlineArm struct {
-	set func(time.Time) error
+	// c and write name the deadline: c.nc's write deadline, or its read
+	// deadline. (Not a method value such as c.nc.SetReadDeadline, which
+	// would be a heap allocation per connection and direction.)
+	c     *Conn
+	write bool
 
 	mu   sync.Mutex
-	gen  uint64 // bumped on disarm, so a late AfterFunc does nothing
+	gen  uint32 // bumped on disarm, so a late AfterFunc does nothing
 	stop func() bool
+}
+
+// set sets the deadline.
+func (d *deadlineArm) set(t time.Time) error {
+	if d.write {
+		return d.c.nc.SetWriteDeadline(t)
+	}
+	return d.c.nc.SetReadDeadline(t)
 }
 
 // arm applies ctx, and a fixed timeout if positive, to the blocking calls

@@ -51,7 +51,7 @@ func (r *reader) init(c *Conn, pending []byte, bufSize int, limit int64) {
 	r.br.init(c.nc, pending, bufSize)
 	r.limit.Store(limit)
 	r.sem = newSem()
-	r.dl.set = c.nc.SetReadDeadline
+	r.dl.c = c
 	r.ctx = context.Background()
 	r.msg.r = r
 }

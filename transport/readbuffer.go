@@ -48,8 +48,8 @@ type readBuffer struct {
 	buf   []byte
 	r, w  int   // buf[r:w] is read but not consumed
 	err   error // the source's error, for the next call that needs bytes
+	lean  int32 // reads in a row that brought at most len(buf)/8
 	fixed bool  // the size was chosen: never resize
-	lean  int   // reads in a row that brought at most len(buf)/8
 }
 
 // init sets the buffer up over src with pending (bytes read past the

@@ -41,7 +41,7 @@ func (w *writer) init(c *Conn, size int) {
 	// connection that only reads (a feed, most idle connections) never
 	// pays for them.
 	w.size = max(size, 2*MaxHeaderSize)
-	w.dl.set = c.nc.SetWriteDeadline
+	w.dl.c, w.dl.write = c, true
 	w.mw.w = w
 }
 
