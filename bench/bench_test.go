@@ -59,14 +59,21 @@ func TestCheck(t *testing.T) {
 // TestPickDriversKeepsReferences checks that the ratio references stay in
 // a run that names other libraries only.
 func TestPickDriversKeepsReferences(t *testing.T) {
-	ds, err := pickDrivers("sturdy")
+	ds, err := pickDrivers("sturdy", false)
 	require.NoError(t, err)
 	var names []string
 	for _, d := range ds {
 		names = append(names, d.Name())
 	}
 	assert.Equal(t, []string{"sturdy", "gorilla", "raw"}, names)
-	_, err = pickDrivers("nope")
+	ds, err = pickDrivers("gobwas", true)
+	require.NoError(t, err)
+	names = names[:0]
+	for _, d := range ds {
+		names = append(names, d.Name())
+	}
+	assert.Equal(t, []string{"sturdy-control", "gorilla", "gobwas", "raw"}, names, "the control comes with -control")
+	_, err = pickDrivers("nope", false)
 	require.Error(t, err)
 	_, err = pickScenarios("push-64,nope")
 	require.Error(t, err)

@@ -27,6 +27,7 @@ type config struct {
 	mdPath     string
 	cpuProfile string
 	check      bool
+	control    bool
 }
 
 func libNames() []string {
@@ -47,9 +48,13 @@ func scenarioNames() []string {
 
 // pickDrivers returns the drivers named in list (all when empty), in
 // table order. The raw driver and gorilla are always kept: the ratios
-// need them.
-func pickDrivers(list string) ([]drivers.Driver, error) {
+// need them. With control, an identical copy of the sturdy driver comes
+// after it.
+func pickDrivers(list string, control bool) ([]drivers.Driver, error) {
 	all := drivers.All()
+	if control {
+		all = slices.Insert(all, 1, drivers.Driver(drivers.Control{}))
+	}
 	if list == "" {
 		return all, nil
 	}
@@ -61,7 +66,8 @@ func pickDrivers(list string) ([]drivers.Driver, error) {
 	}
 	var out []drivers.Driver
 	for _, d := range all {
-		if slices.Contains(want, d.Name()) || d.Name() == "raw" || d.Name() == "gorilla" {
+		keep := d.Name() == "raw" || d.Name() == "gorilla" || d.Name() == "sturdy-control"
+		if keep || slices.Contains(want, d.Name()) {
 			out = append(out, d)
 		}
 	}

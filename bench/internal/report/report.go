@@ -69,6 +69,24 @@ func (r *Run) values(scenario, lib, metric string) []float64 {
 // between rounds moves both; when medians are close this is the steadier
 // comparison.
 func (r *Run) Paired(scenario, metric, lib, ref string, ok func(float64) bool) (median float64, met, n int) {
+	ratios := r.pairedRatios(scenario, metric, lib, ref)
+	for _, x := range ratios {
+		if ok(x) {
+			met++
+		}
+	}
+	return summarize(ratios).Median, met, len(ratios)
+}
+
+// pairedRange returns the lowest and highest per-round ratio (Paired).
+func (r *Run) pairedRange(scenario, metric, lib, ref string) (lo, hi float64) {
+	s := summarize(r.pairedRatios(scenario, metric, lib, ref))
+	return s.Min, s.Max
+}
+
+// pairedRatios returns lib's value of metric over ref's, one per round
+// where both have it.
+func (r *Run) pairedRatios(scenario, metric, lib, ref string) []float64 {
 	refs := map[int]float64{}
 	for _, rec := range r.Records {
 		if rec.Scenario == scenario && rec.Lib == ref {
@@ -88,11 +106,8 @@ func (r *Run) Paired(scenario, metric, lib, ref string, ok func(float64) bool) (
 			continue
 		}
 		ratios = append(ratios, x/y)
-		if ok(x / y) {
-			met++
-		}
 	}
-	return summarize(ratios).Median, met, len(ratios)
+	return ratios
 }
 
 // Summary is the median and range of a metric's values.

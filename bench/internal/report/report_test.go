@@ -61,3 +61,21 @@ func TestPaired(t *testing.T) {
 	r.WriteTargets(&out)
 	assert.Contains(t, out.String(), "| push-1k msgs/s ≥ 1.0× best peer (gobwas) | 1.22× | 1.10× (3 of 4) | yes |")
 }
+
+// TestResolution: with the control in the run, the targets are followed by
+// how far sturdy and its identical copy differ; without it, by nothing.
+func TestResolution(t *testing.T) {
+	r := &Run{Scenarios: []string{"push-1m"}}
+	var out bytes.Buffer
+	r.WriteTargets(&out)
+	assert.NotContains(t, out.String(), "Resolution")
+	for i, v := range [][2]float64{{100, 90}, {80, 100}, {110, 100}} {
+		for j, lib := range []string{"sturdy", "sturdy-control"} {
+			r.Records = append(r.Records, Record{Round: i + 1, Scenario: "push-1m", Lib: lib, Metrics: map[string]float64{"msgs_per_s": v[j]}})
+		}
+	}
+	out.Reset()
+	r.WriteTargets(&out)
+	assert.Contains(t, out.String(), "### Resolution")
+	assert.Contains(t, out.String(), "| push-1m | 1.00× | 1.10× (2 of 3) | 0.80 – 1.11 |")
+}

@@ -43,6 +43,32 @@ func (r *Run) WriteTargets(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.goal, t.value, paired, met)
 	}
+	r.writeResolution(w)
+}
+
+// libControl is the identical copy of the sturdy driver that -control
+// adds.
+const libControl = "sturdy-control"
+
+// writeResolution writes, when the run has the control, how far sturdy and
+// its identical copy differ in each scenario's throughput: the smallest
+// gap between two libraries that this run can show.
+func (r *Run) writeResolution(w io.Writer) {
+	header := false
+	for _, sc := range r.Scenarios {
+		x, found := r.Ratio(sc, "msgs_per_s", libSturdy, libControl)
+		if !found {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\n### Resolution: sturdy against an identical copy of itself\n\n"+
+				"| scenario | msgs/s, ratio of medians | per round: median ratio (rounds above 1) | per round: lowest – highest |\n| --- | --- | --- | --- |\n")
+			header = true
+		}
+		m, above, n := r.Paired(sc, "msgs_per_s", libSturdy, libControl, func(x float64) bool { return x > 1 })
+		lo, hi := r.pairedRange(sc, "msgs_per_s", libSturdy, libControl)
+		fmt.Fprintf(w, "| %s | %.2f× | %.2f× (%d of %d) | %.2f – %.2f |\n", sc, x, m, above, n, lo, hi)
+	}
 }
 
 func (r *Run) targets() []target {
