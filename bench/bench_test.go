@@ -35,9 +35,31 @@ func TestMain(m *testing.M) {
 // of every library, then every scenario once at a tiny scale, and expects
 // numbers from every library in every scenario that applies to it.
 func TestCheck(t *testing.T) {
+	out := checkRun(t, config{rounds: 1, scale: checkScale, drivers: drivers.All(drivers.Options{}), scenarios: scenario.All(), check: true})
+	assert.Contains(t, out, "### Targets")
+	assert.NotContains(t, out, "Not the defaults")
+}
+
+// TestCheckOptions runs the push scenarios with the control and with the
+// peers' read buffers at 64 KiB: every library still moves the exact
+// bytes, and the report says what was not the default.
+func TestCheckOptions(t *testing.T) {
+	o := drivers.Options{PeerReadBuffer: 64 << 10}
+	ds, err := pickDrivers("sturdy,gorilla,gobwas,gws", true, o)
+	require.NoError(t, err)
+	scs, err := pickScenarios("push-64,push-1k,push-1m")
+	require.NoError(t, err)
+	out := checkRun(t, config{rounds: 1, scale: checkScale, drivers: ds, scenarios: scs, check: true, control: true, Options: o})
+	assert.Contains(t, out, "read with 65536-byte buffers")
+	assert.Contains(t, out, "### Resolution")
+}
+
+// checkRun runs cfg and expects numbers from every library in every
+// scenario that applies to it; it returns the report.
+func checkRun(t *testing.T, cfg config) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cfg := config{rounds: 1, scale: checkScale, drivers: drivers.All(), scenarios: scenario.All(), check: true}
 	var out, log bytes.Buffer
 	res, err := run(ctx, cfg, &out, &log)
 	require.NoError(t, err, "log:\n%s", log.String())
@@ -53,27 +75,27 @@ func TestCheck(t *testing.T) {
 			}
 		}
 	}
-	assert.Contains(t, out.String(), "### Targets")
+	return out.String()
 }
 
 // TestPickDriversKeepsReferences checks that the ratio references stay in
 // a run that names other libraries only.
 func TestPickDriversKeepsReferences(t *testing.T) {
-	ds, err := pickDrivers("sturdy", false)
+	ds, err := pickDrivers("sturdy", false, drivers.Options{})
 	require.NoError(t, err)
 	var names []string
 	for _, d := range ds {
 		names = append(names, d.Name())
 	}
 	assert.Equal(t, []string{"sturdy", "gorilla", "raw"}, names)
-	ds, err = pickDrivers("gobwas", true)
+	ds, err = pickDrivers("gobwas", true, drivers.Options{})
 	require.NoError(t, err)
 	names = names[:0]
 	for _, d := range ds {
 		names = append(names, d.Name())
 	}
 	assert.Equal(t, []string{"sturdy-control", "gorilla", "gobwas", "raw"}, names, "the control comes with -control")
-	_, err = pickDrivers("nope", false)
+	_, err = pickDrivers("nope", false, drivers.Options{})
 	require.Error(t, err)
 	_, err = pickScenarios("push-64,nope")
 	require.Error(t, err)

@@ -28,11 +28,12 @@ type config struct {
 	cpuProfile string
 	check      bool
 	control    bool
+	drivers.Options
 }
 
 func libNames() []string {
 	var n []string
-	for _, d := range drivers.All() {
+	for _, d := range drivers.All(drivers.Options{}) {
 		n = append(n, d.Name())
 	}
 	return n
@@ -50,8 +51,8 @@ func scenarioNames() []string {
 // table order. The raw driver and gorilla are always kept: the ratios
 // need them. With control, an identical copy of the sturdy driver comes
 // after it.
-func pickDrivers(list string, control bool) ([]drivers.Driver, error) {
-	all := drivers.All()
+func pickDrivers(list string, control bool, o drivers.Options) ([]drivers.Driver, error) {
+	all := drivers.All(o)
 	if control {
 		all = slices.Insert(all, 1, drivers.Driver(drivers.Control{}))
 	}

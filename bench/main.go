@@ -36,6 +36,7 @@ func main() {
 	flag.StringVar(&cfg.mdPath, "md", "", "file for the markdown tables too (default: stdout only)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the client process (the measured side) to this file")
 	flag.BoolVar(&cfg.control, "control", false, "also run an identical copy of the sturdy driver (sturdy-control): the spread between the two is this run's resolution")
+	flag.IntVar(&cfg.PeerReadBuffer, "peer-read-buffer", 0, "read buffer size in bytes for the peers that let you set it (gorilla, gobwas, gws; coder's is fixed at 4 KiB); 0: their defaults")
 	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale; fails on any error")
 	flag.Parse()
 	if cfg.check {
@@ -45,7 +46,7 @@ func main() {
 		}
 	}
 	var err error
-	if cfg.drivers, err = pickDrivers(*libs, cfg.control); err == nil {
+	if cfg.drivers, err = pickDrivers(*libs, cfg.control, cfg.Options); err == nil {
 		cfg.scenarios, err = pickScenarios(*scens)
 	}
 	if err != nil {

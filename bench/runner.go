@@ -33,7 +33,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) (res *report.Run, 
 	env := scenario.Env{BaseURL: "ws://" + srv.addr, Scale: cfg.scale, Control: srv.Do, Pin: srv.pinBoth}
 	res = &report.Run{
 		Machine: report.DescribeMachine(), Started: time.Now(),
-		Rounds: cfg.rounds, Scale: cfg.scale,
+		Rounds: cfg.rounds, Scale: cfg.scale, PeerReadBuffer: cfg.PeerReadBuffer,
 		Records: []report.Record{}, Failures: []report.Failure{},
 	}
 	for _, d := range cfg.drivers {
@@ -220,6 +220,10 @@ func writeReport(w io.Writer, res *report.Run, cfg config) {
 	fmt.Fprintf(w, "%d rounds at scale %g, libraries interleaved within each round; took %s. "+
 		"Cells are the median over the rounds with (min–max); ×gorilla and ×raw divide medians.\n",
 		res.Rounds, res.Scale, res.Duration)
+	if res.PeerReadBuffer > 0 {
+		fmt.Fprintf(w, "Not the defaults: gorilla, gobwas and gws read with %d-byte buffers (-peer-read-buffer); coder's stays 4 KiB.\n",
+			res.PeerReadBuffer)
+	}
 	res.WriteTables(w, cfg.scenarios)
 	res.WriteTargets(w)
 	if len(res.Failures) > 0 {

@@ -56,9 +56,18 @@ type Conn interface {
 	Close() error
 }
 
+// Options set the drivers up for one run.
+type Options struct {
+	// PeerReadBuffer, when positive, is the read buffer size of the peers
+	// that let the application choose it (gorilla, gobwas, gws; coder's is
+	// fixed at 4 KiB). Zero leaves each at its default.
+	PeerReadBuffer int
+}
+
 // All returns every driver, in the order the tables list them.
-func All() []Driver {
-	return []Driver{Sturdy{}, Client{}, Gorilla{}, Coder{}, Gobwas{}, GWS{}, Raw{}}
+func All(o Options) []Driver {
+	n := o.PeerReadBuffer
+	return []Driver{Sturdy{}, Client{}, Gorilla{ReadBuffer: n}, Coder{}, Gobwas{ReadBuffer: n}, GWS{ReadBuffer: n}, Raw{}}
 }
 
 // expectation is what Expect recorded, for the drivers that read in Wait.

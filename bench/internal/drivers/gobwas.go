@@ -2,6 +2,7 @@ package drivers
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"net"
 
@@ -23,13 +24,16 @@ const gobwasBuffer = 4096
 // bufio.Writer: Write flushes, Send does not (so a stream shares system
 // calls), Flush flushes. wsutil.WriteClientMessage is not used because it
 // masks the caller's slice in place.
-type Gobwas struct{}
+//
+// ReadBuffer, when positive, replaces the 4 KiB of the driver's own
+// bufio.Reader.
+type Gobwas struct{ ReadBuffer int }
 
 // Name implements Driver.
 func (Gobwas) Name() string { return "gobwas" }
 
 // Dial implements Driver.
-func (Gobwas) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+func (gb Gobwas) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
 	var d ws.Dialer
 	if netDial != nil {
 		d.NetDial = netDial
@@ -39,7 +43,7 @@ func (Gobwas) Dial(ctx context.Context, url string, netDial NetDial) (Conn, erro
 		return nil, err
 	}
 	if br == nil {
-		br = bufio.NewReaderSize(nc, gobwasBuffer)
+		br = bufio.NewReaderSize(nc, cmp.Or(gb.ReadBuffer, gobwasBuffer))
 	}
 	g := &gobwasConn{nc: nc, bw: bufio.NewWriterSize(nc, gobwasBuffer)}
 	g.rd = wsutil.Reader{

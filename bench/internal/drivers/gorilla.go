@@ -12,15 +12,21 @@ import (
 // buffer (ReadMessage would allocate a new slice each time). Write and
 // Send are both WriteMessage: gorilla flushes every message (NextWriter's
 // Close does too), so it has no buffered path and Flush has nothing to do.
-type Gorilla struct{}
+//
+// ReadBuffer, when positive, replaces the 4 KiB read buffer
+// (Dialer.ReadBufferSize).
+type Gorilla struct{ ReadBuffer int }
 
 // Name implements Driver.
 func (Gorilla) Name() string { return "gorilla" }
 
 // Dial implements Driver.
-func (Gorilla) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+func (g Gorilla) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
 	d := *websocket.DefaultDialer
 	d.NetDialContext = netDial
+	if g.ReadBuffer > 0 {
+		d.ReadBufferSize = g.ReadBuffer
+	}
 	c, _, err := d.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, err

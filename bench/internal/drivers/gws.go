@@ -18,15 +18,18 @@ import (
 // application that waits for a reply. Write and Send are WriteMessage,
 // which writes each message with one system call; gws has no buffered
 // path for separate messages (Writev joins payloads into one message).
-type GWS struct{}
+//
+// ReadBuffer, when positive, replaces gws's 4 KiB read buffer
+// (ClientOption.ReadBufferSize).
+type GWS struct{ ReadBuffer int }
 
 // Name implements Driver.
 func (GWS) Name() string { return "gws" }
 
 // Dial implements Driver.
-func (GWS) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+func (gd GWS) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
 	h := &gwsHandler{closed: make(chan struct{}), done: make(chan struct{}, 1)}
-	o := &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 64 << 20}
+	o := &gws.ClientOption{Addr: url, ReadMaxPayloadSize: 64 << 20, ReadBufferSize: gd.ReadBuffer}
 	if netDial != nil {
 		// gws dials without a context; ctx still bounds the dial here.
 		o.NewDialer = func() (gws.Dialer, error) { return gwsDialer{ctx, netDial}, nil }

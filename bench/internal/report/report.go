@@ -29,15 +29,18 @@ type Failure struct {
 
 // Run is everything one benchmark run produced.
 type Run struct {
-	Machine   Machine   `json:"machine"`
-	Started   time.Time `json:"started"`
-	Duration  string    `json:"duration"`
-	Rounds    int       `json:"rounds"`
-	Scale     float64   `json:"scale"`
-	Libs      []string  `json:"libs"`
-	Scenarios []string  `json:"scenarios"`
-	Records   []Record  `json:"records"`
-	Failures  []Failure `json:"failures"`
+	Machine  Machine   `json:"machine"`
+	Started  time.Time `json:"started"`
+	Duration string    `json:"duration"`
+	Rounds   int       `json:"rounds"`
+	Scale    float64   `json:"scale"`
+	// PeerReadBuffer is the -peer-read-buffer of the run; 0: the peers
+	// ran with their default read buffers.
+	PeerReadBuffer int       `json:"peer_read_buffer,omitempty"`
+	Libs           []string  `json:"libs"`
+	Scenarios      []string  `json:"scenarios"`
+	Records        []Record  `json:"records"`
+	Failures       []Failure `json:"failures"`
 }
 
 // WriteJSON writes r to path, indented.
