@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -153,7 +152,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 
 	return newConn(connConfig{
 		nc:              nc,
-		pending:         pending(brw.Reader),
+		pending:         readAhead(brw.Reader),
 		readBufferSize:  max(o.ReadBufferSize, 0),
 		client:          false,
 		subprotocol:     sub,
@@ -297,12 +296,4 @@ func appendUpgradeResponse(b []byte, key, subprotocol, extensions string, extra 
 		}
 	}
 	return append(b, "\r\n"...)
-}
-
-// pending returns what net/http has read past the request: the client's
-// first frames, if it sent them right behind it. The Conn copies them
-// into its own buffer and reads the network after them.
-func pending(br *bufio.Reader) []byte {
-	b, _ := br.Peek(br.Buffered())
-	return b
 }

@@ -222,8 +222,7 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, o *DialOptions,
 	if params != nil {
 		up.deflate = newDeflateConfig(*params, o.Compression)
 	}
-	pending, _ := br.Peek(br.Buffered())
-	up.nc, up.pending, up.subprotocol = nc, pending, sub
+	up.nc, up.pending, up.subprotocol = nc, readAhead(br), sub
 	return up, nil
 }
 

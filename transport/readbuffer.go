@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"errors"
 	"io"
 )
@@ -50,6 +51,14 @@ type readBuffer struct {
 	err   error // the source's error, for the next call that needs bytes
 	lean  int32 // reads in a row that brought at most len(buf)/8
 	fixed bool  // the size was chosen: never resize
+}
+
+// readAhead returns what the handshake's reader holds beyond the handshake:
+// frames the peer sent right behind its 101 or its request. The Conn
+// copies them into its own buffer and reads the network after them.
+func readAhead(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
 }
 
 // init sets the buffer up over src with pending (bytes read past the
