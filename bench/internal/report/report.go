@@ -65,26 +65,20 @@ func (r *Run) values(scenario, lib, metric string) []float64 {
 	return v
 }
 
-// Paired compares lib with ref round by round: the median over the rounds
-// where both have metric of lib's value divided by ref's, how many of
-// those ratios satisfy ok, and how many rounds there were. Both ran in
+// Paired compares lib with ref round by round: the median and range, over
+// the rounds where both have metric, of lib's value divided by ref's
+// (Summary.N counts those rounds), and how many of the ratios satisfy ok. Both ran in
 // the same round, minutes apart at most, so a machine whose speed drifts
 // between rounds moves both; when medians are close this is the steadier
 // comparison.
-func (r *Run) Paired(scenario, metric, lib, ref string, ok func(float64) bool) (median float64, met, n int) {
+func (r *Run) Paired(scenario, metric, lib, ref string, ok func(float64) bool) (s Summary, met int) {
 	ratios := r.pairedRatios(scenario, metric, lib, ref)
 	for _, x := range ratios {
 		if ok(x) {
 			met++
 		}
 	}
-	return summarize(ratios).Median, met, len(ratios)
-}
-
-// pairedRange returns the lowest and highest per-round ratio (Paired).
-func (r *Run) pairedRange(scenario, metric, lib, ref string) (lo, hi float64) {
-	s := summarize(r.pairedRatios(scenario, metric, lib, ref))
-	return s.Min, s.Max
+	return summarize(ratios), met
 }
 
 // pairedRatios returns lib's value of metric over ref's, one per round

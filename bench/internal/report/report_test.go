@@ -50,12 +50,12 @@ func TestPaired(t *testing.T) {
 	}
 	add(5, "sturdy", 100) // gobwas did not run: not paired
 	atLeast1 := func(x float64) bool { return x >= 1 }
-	m, met, n := r.Paired("push-1k", "msgs_per_s", "sturdy", "gobwas", atLeast1)
-	assert.Equal(t, 4, n)
+	s, met := r.Paired("push-1k", "msgs_per_s", "sturdy", "gobwas", atLeast1)
+	assert.Equal(t, 4, s.N)
 	assert.Equal(t, 3, met)
-	assert.InDelta(t, 1.1, m, 1e-9, "ratios 1.25, 0.83, 1.1, 1.1")
-	_, _, n = r.Paired("push-1k", "msgs_per_s", "sturdy", "coder", atLeast1)
-	assert.Zero(t, n)
+	assert.InDelta(t, 1.1, s.Median, 1e-9, "ratios 1.25, 0.83, 1.1, 1.1")
+	s, _ = r.Paired("push-1k", "msgs_per_s", "sturdy", "coder", atLeast1)
+	assert.Zero(t, s.N)
 
 	var out bytes.Buffer
 	r.WriteTargets(&out)

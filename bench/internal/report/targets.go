@@ -65,9 +65,8 @@ func (r *Run) writeResolution(w io.Writer) {
 				"| scenario | msgs/s, ratio of medians | per round: median ratio (rounds above 1) | per round: lowest – highest |\n| --- | --- | --- | --- |\n")
 			header = true
 		}
-		m, above, n := r.Paired(sc, "msgs_per_s", libSturdy, libControl, func(x float64) bool { return x > 1 })
-		lo, hi := r.pairedRange(sc, "msgs_per_s", libSturdy, libControl)
-		fmt.Fprintf(w, "| %s | %.2f× | %.2f× (%d of %d) | %.2f – %.2f |\n", sc, x, m, above, n, lo, hi)
+		s, above := r.Paired(sc, "msgs_per_s", libSturdy, libControl, func(x float64) bool { return x > 1 })
+		fmt.Fprintf(w, "| %s | %.2f× | %.2f× (%d of %d) | %.2f – %.2f |\n", sc, x, s.Median, above, s.N, s.Min, s.Max)
 	}
 }
 
@@ -76,8 +75,8 @@ func (r *Run) targets() []target {
 	ratio := func(goal, sc, metric, lib, ref string, ok func(float64) bool) {
 		x, found := r.Ratio(sc, metric, lib, ref)
 		t := target{goal: goal, value: fmt.Sprintf("%.2f×", x), met: found && ok(x), absent: !found}
-		if m, k, n := r.Paired(sc, metric, lib, ref, ok); n > 0 {
-			t.paired = fmt.Sprintf("%.2f× (%d of %d)", m, k, n)
+		if s, k := r.Paired(sc, metric, lib, ref, ok); s.N > 0 {
+			t.paired = fmt.Sprintf("%.2f× (%d of %d)", s.Median, k, s.N)
 		}
 		ts = append(ts, t)
 	}
