@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +43,42 @@ func TestCheck(t *testing.T) {
 	assert.NotContains(t, out, "Not the defaults")
 }
 
+// TestRoundOrder checks the shuffled order: every round runs every
+// library once, one seed gives the same orders again, and over a run no
+// library keeps one place or one neighbour before it.
+func TestRoundOrder(t *testing.T) {
+	ds := drivers.All(drivers.Options{})
+	orders := func(seed uint64) [][]string {
+		rng := rand.New(rand.NewPCG(seed, 0))
+		var out [][]string
+		for range 20 {
+			out = append(out, driverNames(roundOrder(ds, rng)))
+		}
+		return out
+	}
+	got := orders(7)
+	assert.Equal(t, got, orders(7), "same seed, same orders")
+	assert.NotEqual(t, got, orders(8), "another seed, other orders")
+	want := driverNames(ds)
+	slices.Sort(want)
+	firsts := map[string]bool{}
+	before := map[string]map[string]bool{} // library -> libraries seen right before it
+	for _, o := range got {
+		assert.ElementsMatch(t, want, o)
+		firsts[o[0]] = true
+		for i := 1; i < len(o); i++ {
+			if before[o[i]] == nil {
+				before[o[i]] = map[string]bool{}
+			}
+			before[o[i]][o[i-1]] = true
+		}
+	}
+	assert.Greater(t, len(firsts), 2, "libraries that ran first")
+	for lib, prev := range before {
+		assert.Greater(t, len(prev), 1, "%s always ran after the same library", lib)
+	}
+}
+
 // TestCheckOptions runs the push scenarios with the control and with the
 // peers' read buffers at 64 KiB: every library still moves the exact
 // bytes, and the report says what was not the default.
@@ -64,6 +103,12 @@ func checkRun(t *testing.T, cfg config) string {
 	res, err := run(ctx, cfg, &out, &log)
 	require.NoError(t, err, "log:\n%s", log.String())
 	require.Empty(t, res.Failures)
+	for _, r := range res.Records {
+		assert.Positive(t, r.Pos, "%s %s: place in the round", r.Scenario, r.Lib)
+		if strings.HasPrefix(r.Scenario, "push-") && !strings.Contains(r.Scenario, "deflate") {
+			assert.Positive(t, r.Metrics["msgs_per_s_solo"], "%s %s: the solo run's msgs/s, kept beside the turns'", r.Scenario, r.Lib)
+		}
+	}
 	for _, sc := range cfg.scenarios {
 		for _, d := range cfg.drivers {
 			if !sc.Applies(d) {
@@ -83,18 +128,10 @@ func checkRun(t *testing.T, cfg config) string {
 func TestPickDriversKeepsReferences(t *testing.T) {
 	ds, err := pickDrivers("sturdy", false, drivers.Options{})
 	require.NoError(t, err)
-	var names []string
-	for _, d := range ds {
-		names = append(names, d.Name())
-	}
-	assert.Equal(t, []string{"sturdy", "gorilla", "raw"}, names)
+	assert.Equal(t, []string{"sturdy", "gorilla", "raw"}, driverNames(ds))
 	ds, err = pickDrivers("gobwas", true, drivers.Options{})
 	require.NoError(t, err)
-	names = names[:0]
-	for _, d := range ds {
-		names = append(names, d.Name())
-	}
-	assert.Equal(t, []string{"sturdy-control", "gorilla", "gobwas", "raw"}, names, "the control comes with -control")
+	assert.Equal(t, []string{"sturdy-control", "gorilla", "gobwas", "raw"}, driverNames(ds), "the control comes with -control")
 	_, err = pickDrivers("nope", false, drivers.Options{})
 	require.Error(t, err)
 	_, err = pickScenarios("push-64,nope")

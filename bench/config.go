@@ -28,12 +28,17 @@ type config struct {
 	cpuProfile string
 	check      bool
 	control    bool
+	seed       uint64
 	drivers.Options
 }
 
-func libNames() []string {
+// libNames returns the names -libs accepts.
+func libNames() []string { return driverNames(drivers.All(drivers.Options{})) }
+
+// driverNames returns the drivers' names, in order.
+func driverNames(ds []drivers.Driver) []string {
 	var n []string
-	for _, d := range drivers.All(drivers.Options{}) {
+	for _, d := range ds {
 		n = append(n, d.Name())
 	}
 	return n

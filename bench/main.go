@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -37,6 +38,7 @@ func main() {
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the client process (the measured side) to this file")
 	flag.BoolVar(&cfg.control, "control", false, "also run an identical copy of the sturdy driver (sturdy-control): the spread between the two is this run's resolution")
 	flag.IntVar(&cfg.PeerReadBuffer, "peer-read-buffer", 0, "read buffer size in bytes for the peers that let you set it (gorilla, gobwas, gws; coder's is fixed at 4 KiB); 0: their defaults")
+	flag.Uint64Var(&cfg.seed, "seed", 0, "seed of the shuffled order the libraries run in each round; 0: a new one, printed in the report")
 	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale; fails on any error")
 	flag.Parse()
 	if cfg.check {
@@ -44,6 +46,9 @@ func main() {
 		if !isSet("json") {
 			cfg.jsonPath = ""
 		}
+	}
+	if cfg.seed == 0 {
+		cfg.seed = rand.Uint64() | 1
 	}
 	var err error
 	if cfg.drivers, err = pickDrivers(*libs, cfg.control, cfg.Options); err == nil {

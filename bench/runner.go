@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -33,7 +35,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) (res *report.Run, 
 	env := scenario.Env{BaseURL: "ws://" + srv.addr, Scale: cfg.scale, Control: srv.Do, Pin: srv.pinBoth}
 	res = &report.Run{
 		Machine: report.DescribeMachine(), Started: time.Now(),
-		Rounds: cfg.rounds, Scale: cfg.scale, PeerReadBuffer: cfg.PeerReadBuffer,
+		Rounds: cfg.rounds, Scale: cfg.scale, Seed: cfg.seed, PeerReadBuffer: cfg.PeerReadBuffer,
 		Records: []report.Record{}, Failures: []report.Failure{},
 	}
 	for _, d := range cfg.drivers {
@@ -44,10 +46,11 @@ func run(ctx context.Context, cfg config, out, log io.Writer) (res *report.Run, 
 	}
 
 	failed := selfCheck(ctx, env, cfg, res, log)
+	rng := rand.New(rand.NewPCG(cfg.seed, 0))
 	for round := 1; round <= cfg.rounds && ctx.Err() == nil; round++ {
 		for _, sc := range cfg.scenarios {
 			var ds []drivers.Driver
-			for _, d := range roundOrder(cfg.drivers, round) {
+			for _, d := range roundOrder(cfg.drivers, rng) {
 				if !failed[d.Name()] && sc.Applies(d) {
 					ds = append(ds, d)
 				}
@@ -60,7 +63,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) (res *report.Run, 
 					continue
 				}
 				fmt.Fprintf(log, "round %d %-8s %-13s %s\n", round, sc.Name(), d.Name(), brief(sc, r))
-				res.Records = append(res.Records, report.Record{Round: round, Scenario: sc.Name(), Lib: d.Name(), Metrics: r})
+				res.Records = append(res.Records, report.Record{Round: round, Scenario: sc.Name(), Lib: d.Name(), Pos: i + 1, Metrics: r})
 			}
 		}
 	}
@@ -176,12 +179,18 @@ func bounded[T any](ctx context.Context, limit time.Duration, run func(context.C
 	}
 }
 
-// roundOrder is the order the libraries run in during round: the list
-// rotated by one more place each round, so that no library always runs
-// first (straight after the previous scenario's teardown) or last.
-func roundOrder(ds []drivers.Driver, round int) []drivers.Driver {
-	k := (round - 1) % len(ds)
-	return append(ds[k:len(ds):len(ds)], ds[:k]...)
+// roundOrder is the order the libraries run in during one round of one
+// scenario: a shuffle drawn from rng. A fixed order, even one rotated
+// each round, gives every library the same neighbour before it every
+// time, and what a run leaves behind (a heap grown by a copying library,
+// the kernel's cached metrics for the last loopback connection) then
+// lands on the same library round after round: a bias no number of
+// rounds averages out. The seed is in the report, so an order can be
+// replayed.
+func roundOrder(ds []drivers.Driver, rng *rand.Rand) []drivers.Driver {
+	out := slices.Clone(ds)
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
 }
 
 // brief renders a result's first metrics for the progress log.
@@ -217,9 +226,9 @@ func writeReport(w io.Writer, res *report.Run, cfg config) {
 	fmt.Fprintf(w, "## sturdy bench, %s\n\n", res.Started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "%s, %d cores, %s, kernel %s, %s. Load average %s at the start, %s at the end.\n",
 		m.CPU, m.Cores, m.OS, m.Kernel, m.Go, m.LoadStart, m.LoadEnd)
-	fmt.Fprintf(w, "%d rounds at scale %g, libraries interleaved within each round; took %s. "+
+	fmt.Fprintf(w, "%d rounds at scale %g, libraries interleaved within each round in a shuffled order (-seed %d); took %s. "+
 		"Cells are the median over the rounds with (min–max); ×gorilla and ×raw divide medians.\n",
-		res.Rounds, res.Scale, res.Duration)
+		res.Rounds, res.Scale, res.Seed, res.Duration)
 	if res.PeerReadBuffer > 0 {
 		fmt.Fprintf(w, "Not the defaults: gorilla, gobwas and gws read with %d-byte buffers (-peer-read-buffer); coder's stays 4 KiB.\n",
 			res.PeerReadBuffer)

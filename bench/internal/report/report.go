@@ -13,10 +13,13 @@ import (
 
 // Record is one run of one scenario with one library.
 type Record struct {
-	Round    int                `json:"round"`
-	Scenario string             `json:"scenario"`
-	Lib      string             `json:"lib"`
-	Metrics  map[string]float64 `json:"metrics"`
+	Round    int    `json:"round"`
+	Scenario string `json:"scenario"`
+	Lib      string `json:"lib"`
+	// Pos is the library's place in the round's shuffled order, from 1
+	// (0 in files written before the order was shuffled).
+	Pos     int                `json:"pos,omitempty"`
+	Metrics map[string]float64 `json:"metrics"`
 }
 
 // Failure is a library that failed the self-check or a run.
@@ -34,6 +37,8 @@ type Run struct {
 	Duration string    `json:"duration"`
 	Rounds   int       `json:"rounds"`
 	Scale    float64   `json:"scale"`
+	// Seed drew the order of the libraries in every round.
+	Seed uint64 `json:"seed"`
 	// PeerReadBuffer is the -peer-read-buffer of the run; 0: the peers
 	// ran with their default read buffers.
 	PeerReadBuffer int       `json:"peer_read_buffer,omitempty"`

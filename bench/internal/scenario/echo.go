@@ -110,23 +110,9 @@ func (e Echo) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []Join
 			}
 		}
 	}()
-	for i, d := range ds {
-		out[i].Result, out[i].Err = e.solo(ctx, env, d)
-		if out[i].Err == nil {
-			out[i].Result["p50_solo_us"] = out[i].Result["p50_us"]
-			out[i].Result["p99_solo_us"] = out[i].Result["p99_us"]
-		}
-	}
-	var live []int // indexes into ds of the libraries still running
-	conns := make([]*echoConn, len(ds))
-	for i, d := range ds {
-		if out[i].Err != nil {
-			continue
-		}
-		if conns[i], out[i].Err = e.open(ctx, env, d); out[i].Err == nil {
-			live = append(live, i)
-		}
-	}
+	conns, live := soloThenOpen(out, ds, map[string]string{"p50_us": "p50_solo_us", "p99_us": "p99_solo_us"},
+		func(d drivers.Driver) (Result, error) { return e.solo(ctx, env, d) },
+		func(d drivers.Driver) (*echoConn, error) { return e.open(ctx, env, d) })
 	count := env.scaled(e.Count, 20)
 	rtts := make([][]time.Duration, len(ds))
 	for n := 0; n < count && len(live) > 0; n++ {

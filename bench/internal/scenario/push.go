@@ -21,7 +21,7 @@ func (p Push) Name() string { return "push-" + sizeName(p.Size) }
 
 // Describe implements Scenario.
 func (p Push) Describe() string {
-	return fmt.Sprintf("server pushes %s binary messages; client reads them", sizeLabel(p.Size))
+	return fmt.Sprintf("server pushes %s binary messages; client reads them; msgs/s and MB/s with the libraries taking turns", sizeLabel(p.Size))
 }
 
 // Metrics implements Scenario.

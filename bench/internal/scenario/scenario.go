@@ -94,6 +94,34 @@ type JointResult struct {
 	Err    error
 }
 
+// soloThenOpen is the first half of a joint round. Every library in ds
+// runs alone (solo) into out, with the metrics named in keep also stored
+// under their solo names (the turns overwrite the originals), and each
+// one that ran is connected again (open) for the turns. It returns the
+// connections, by index into ds, and the indexes of the libraries still
+// running.
+func soloThenOpen[C any](out []JointResult, ds []drivers.Driver, keep map[string]string,
+	solo func(drivers.Driver) (Result, error), open func(drivers.Driver) (C, error)) (conns []C, live []int) {
+	for i, d := range ds {
+		out[i].Result, out[i].Err = solo(d)
+		if out[i].Err == nil {
+			for from, to := range keep {
+				out[i].Result[to] = out[i].Result[from]
+			}
+		}
+	}
+	conns = make([]C, len(ds))
+	for i, d := range ds {
+		if out[i].Err != nil {
+			continue
+		}
+		if conns[i], out[i].Err = open(d); out[i].Err == nil {
+			live = append(live, i)
+		}
+	}
+	return conns, live
+}
+
 // All returns every scenario in table order.
 func All() []Scenario {
 	return []Scenario{

@@ -7,6 +7,8 @@
 // The request path picks the behaviour:
 //
 //	/push?size=N&count=M   waits for one message, then sends M binary messages of N bytes
+//	/push?size=N           serves bursts: each message the client sends is a number K, and
+//	                       the server sends the next K messages (numbered on across bursts)
 //	/echo                  sends every message back with its type
 //	/sink?count=M&size=N   reads M messages and answers "ok M" (with &verify=1 it checks
 //	                       each payload and answers "bad: ..." on the first difference)

@@ -55,25 +55,43 @@ func (s *server) route(c *connState) {
 	}
 }
 
-// push waits for the client's go-ahead, sends count messages of size
-// bytes as fast as the socket takes them, then drains until the client
-// closes.
+// push sends size-byte binary messages numbered from 0, as fast as the
+// socket takes them. With count, it waits for the client's go-ahead,
+// sends count messages and drains until the client closes. Without, it
+// serves bursts: each message from the client is a decimal number K, and
+// the server sends the next K messages, numbered on from the last burst,
+// then waits for the next request.
 func (c *connState) push() {
-	size, count := max(c.intParam("size"), payload.Min), c.intParam("count")
-	if _, _, err := c.ReadMessage(); err != nil {
+	size := max(c.intParam("size"), payload.Min)
+	p := payload.New(size)
+	var seq uint64
+	send := func(k int) bool {
+		for range k {
+			payload.Stamp(p, seq)
+			seq++
+			if c.WriteMessage(wsraw.OpBinary, p) != nil {
+				return false
+			}
+		}
+		return c.Flush() == nil
+	}
+	if c.query.Has("count") {
+		if _, _, err := c.ReadMessage(); err != nil || !send(c.intParam("count")) {
+			return
+		}
+		c.drain()
 		return
 	}
-	p := payload.New(size)
-	for i := range count {
-		payload.Stamp(p, uint64(i))
-		if err := c.WriteMessage(wsraw.OpBinary, p); err != nil {
+	for {
+		_, req, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		k, err := strconv.Atoi(string(req))
+		if err != nil || k < 0 || !send(k) {
 			return
 		}
 	}
-	if c.Flush() != nil {
-		return
-	}
-	c.drain()
 }
 
 // echo sends every message back, flushing when no more input is waiting,
