@@ -37,7 +37,7 @@ func (p Push) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []Join
 	conns, live := soloThenOpen(out, ds, map[string]string{"msgs_per_s": "msgs_per_s_solo", "mb_per_s": "mb_per_s_solo"},
 		func(d drivers.Driver) (Result, error) { return p.Run(ctx, env, d) },
 		func(d drivers.Driver) (*burstConn, error) { return p.openBursts(ctx, env, d) })
-	burst := p.burst()
+	burst := p.burst(env)
 	turns := max(1, env.scaled(p.Count, 3)/burst)
 	spent := make([]time.Duration, len(ds))
 	for t := 0; t < turns && ctx.Err() == nil; t++ {
@@ -65,8 +65,11 @@ func (p Push) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []Join
 	return out
 }
 
-// burst returns how many messages one turn asks for.
-func (p Push) burst() int { return max(1, burstBytes/p.Size) }
+// burst returns how many messages one turn asks for: burstBytes' worth,
+// but no more than the scaled count, so a run at a tiny scale stays tiny.
+func (p Push) burst(env Env) int {
+	return max(1, min(burstBytes/p.Size, env.scaled(p.Count, 3)))
+}
 
 // burstConn is one library's connection to the push route in burst mode.
 type burstConn struct {
@@ -86,7 +89,7 @@ func (p Push) openBursts(ctx context.Context, env Env, d drivers.Driver) (*burst
 	}
 	bc := &burstConn{Conn: c, size: p.Size}
 	for range 2 {
-		if _, err := bc.receive(p.burst(), true); err != nil {
+		if _, err := bc.receive(p.burst(env), true); err != nil {
 			return nil, errors.Join(fmt.Errorf("warm-up burst: %w", err), c.Close())
 		}
 	}
