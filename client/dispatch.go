@@ -6,8 +6,12 @@ import "sync"
 // library lock: a slow OnStateChange cannot stall the reader, the writer or
 // the heartbeat (the idea of grpc-go's CallbackSerializer). Its goroutine
 // exists only while callbacks are pending, so an idle Client does not keep
-// one parked. Its buffer is unbounded so that scheduling never blocks; what
-// it holds is bounded by the events a session produces.
+// one parked. Its buffer is unbounded so that scheduling never blocks:
+// what schedules is the writer, the supervisor, or the application's own
+// Send reporting an overflow, and a Send made from inside a callback would
+// otherwise wait for itself. State changes are few, but dead letters come
+// as fast as a full queue drops, so a slow OnDeadLetter makes the buffer
+// grow (Options.OnDeadLetter says so).
 type dispatcher struct {
 	mu      sync.Mutex
 	pending []func()

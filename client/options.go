@@ -128,6 +128,13 @@ type Options struct {
 	// OnDeadLetter is told of every message that left the queue without
 	// being delivered: expired, dropped by the overflow policy, written to
 	// a connection that failed (AtMostOnce), or still queued at Close.
+	//
+	// It runs on the callback goroutine, one call at a time, and each
+	// DeadLetter carries a copy of its payload. Reports made while it is
+	// busy wait in memory, and nothing bounds how many: with a full queue
+	// that drops on overflow, every Send adds one. So keep it quick (count,
+	// log, or hand the payload to a bounded channel of your own) rather
+	// than writing each message somewhere slow.
 	OnDeadLetter func(DeadLetter)
 
 	// Heartbeat configures the liveness monitor (ping interval, timeout,
