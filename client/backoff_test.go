@@ -148,7 +148,8 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 // TestTryAgainLaterWaitsNextInterval: after a 1013 close the delay is at
-// least the backoff's next interval, not its current one.
+// least the backoff's next interval, not its current one: as the Client
+// reports it, and as the server sees the next attempt arrive.
 func TestTryAgainLaterWaitsNextInterval(t *testing.T) {
 	ctx := testCtx(t)
 	const initial = 20 * time.Millisecond
@@ -158,6 +159,9 @@ func TestTryAgainLaterWaitsNextInterval(t *testing.T) {
 	rec.waitNth(t, ctx, client.Connected, 2)
 	require.NoError(t, c.Close())
 	assert.Equal(t, []time.Duration{2 * initial}, delays(rec.snapshot()))
+	iv := srv.Snapshot().Intervals()
+	require.Len(t, iv, 1)
+	assert.GreaterOrEqual(t, iv[0], 2*initial, "server saw the retry too early")
 }
 
 // TestMarkHealthyFromOnConnect: the documented use, declaring the session
