@@ -115,20 +115,13 @@ func (e Echo) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []Join
 		func(d drivers.Driver) (*echoConn, error) { return e.open(ctx, env, d) })
 	count := env.scaled(e.Count, 20)
 	rtts := make([][]time.Duration, len(ds))
-	for n := 0; n < count && len(live) > 0; n++ {
-		for k := range live {
-			i := live[(n+k)%len(live)]
-			if out[i].Err != nil {
-				continue
-			}
-			rtt, err := conns[i].roundTrip()
-			if err != nil {
-				out[i].Err = err
-				continue
-			}
+	takeTurns(ctx, out, live, count, func(_, i int) error {
+		rtt, err := conns[i].roundTrip()
+		if err == nil {
 			rtts[i] = append(rtts[i], rtt)
 		}
-	}
+		return err
+	})
 	for _, i := range live {
 		out[i].Err = errors.Join(out[i].Err, conns[i].Close())
 		if out[i].Err == nil {

@@ -80,10 +80,8 @@ func receiveAll(c drivers.Conn, count, size int, check drivers.Check) (Result, e
 	if err = errors.Join(err, c.Close()); err != nil {
 		return nil, err
 	}
-	r := Result{
-		"msgs_per_s": float64(count) / s.wall.Seconds(),
-		"mb_per_s":   float64(count) * float64(size) / 1e6 / s.wall.Seconds(),
-	}
+	r := Result{}
+	putRate(r, count, size, s.wall)
 	s.perOp(r, count, "")
 	return r, nil
 }

@@ -40,26 +40,18 @@ func (p Push) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []Join
 	burst := p.burst(env)
 	turns := max(1, env.scaled(p.Count, 3)/burst)
 	spent := make([]time.Duration, len(ds))
-	for t := 0; t < turns && ctx.Err() == nil; t++ {
-		for k := range live {
-			i := live[(t+k)%len(live)]
-			if out[i].Err != nil {
-				continue
-			}
-			d, err := conns[i].receive(burst, env.Verify)
-			if err != nil {
-				out[i].Err = fmt.Errorf("turn %d: %w", t, err)
-				continue
-			}
-			spent[i] += d
+	takeTurns(ctx, out, live, turns, func(t, i int) error {
+		d, err := conns[i].receive(burst, env.Verify)
+		if err != nil {
+			return fmt.Errorf("turn %d: %w", t, err)
 		}
-	}
+		spent[i] += d
+		return nil
+	})
 	for _, i := range live {
 		out[i].Err = errors.Join(out[i].Err, ctx.Err(), conns[i].Close())
 		if out[i].Err == nil {
-			n := float64(turns * burst)
-			out[i].Result["msgs_per_s"] = n / spent[i].Seconds()
-			out[i].Result["mb_per_s"] = n * float64(p.Size) / 1e6 / spent[i].Seconds()
+			putRate(out[i].Result, turns*burst, p.Size, spent[i])
 		}
 	}
 	return out

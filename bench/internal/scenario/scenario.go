@@ -122,6 +122,29 @@ func soloThenOpen[C any](out []JointResult, ds []drivers.Driver, keep map[string
 	return conns, live
 }
 
+// takeTurns is the second half of a joint round: n turns in which every
+// library in live, by index into out, gets one go, the first place moving
+// on by one each turn (A B C D, B C D A, ...). A library whose go fails
+// keeps the error in out and sits out the turns that remain. It stops
+// early once ctx is done.
+func takeTurns(ctx context.Context, out []JointResult, live []int, n int, turn func(t, i int) error) {
+	for t := 0; t < n && ctx.Err() == nil; t++ {
+		for k := range live {
+			i := live[(t+k)%len(live)]
+			if out[i].Err != nil {
+				continue
+			}
+			out[i].Err = turn(t, i)
+		}
+	}
+}
+
+// putRate records count messages of size bytes in d as msgs/s and MB/s.
+func putRate(r Result, count, size int, d time.Duration) {
+	r["msgs_per_s"] = float64(count) / d.Seconds()
+	r["mb_per_s"] = float64(count) * float64(size) / 1e6 / d.Seconds()
+}
+
 // All returns every scenario in table order.
 func All() []Scenario {
 	return []Scenario{
