@@ -153,7 +153,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	return newConn(connConfig{
 		nc:              nc,
 		pending:         readAhead(brw.Reader),
-		readBufferSize:  max(o.ReadBufferSize, 0),
+		readBufferSize:  o.ReadBufferSize,
 		client:          false,
 		subprotocol:     sub,
 		readLimit:       o.ReadLimit,

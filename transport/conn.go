@@ -46,8 +46,8 @@ type connConfig struct {
 	// pending is what was read from nc past the handshake: frames the
 	// peer sent right behind it. The Conn copies it.
 	pending []byte
-	// readBufferSize fixes the read buffer's size; 0 lets it adapt
-	// (readbuffer.go).
+	// readBufferSize, when positive, fixes the read buffer's size; zero
+	// or less lets it adapt (readBuffer.init).
 	readBufferSize  int
 	client          bool
 	subprotocol     string
