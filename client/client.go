@@ -35,6 +35,7 @@ type Client struct {
 	confirm atomic.Pointer[confirmer] // AtMostOnce: the live connection's
 	acked   chan struct{}             // AtLeastOnce: an ack may have opened the window
 	inbox   *inbox
+	deadLog deadLetterLog
 
 	// gate is held for reading by the calls that use the queue on the
 	// application's goroutines (SendMessage, Ack, AckThrough), and taken
@@ -42,12 +43,12 @@ type Client struct {
 	// one of them delivers (the queue reports on whichever goroutine
 	// unlocks it) then reaches the dispatcher before the dispatcher stops,
 	// instead of arriving after Close has returned.
-	gate sync.RWMutex
+	gate       sync.RWMutex
+	gateClosed bool // set under gate by Close: the queue is no longer used
 
 	mu       sync.Mutex
 	endErr   error         // why the session ended; set before done closes
 	stateCh  chan struct{} // closed and replaced on every state change
-	closeErr error         // what Close returns
 }
 
 // Message is an outbound message for SendMessage.
@@ -79,7 +80,7 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 	c := &Client{
 		opts:    o,
 		done:    make(chan struct{}),
-		inbox:   newInbox(o.InboundBuffer),
+		inbox:   newInbox(o.InboundBuffer, o.InboundMaxBytes, o.InboundPolicy),
 		stateCh: make(chan struct{}),
 		acked:   make(chan struct{}, 1),
 	}
@@ -124,6 +125,10 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 		maxAge = c.opts.MaxAge
 	}
 	c.gate.RLock()
+	if c.gateClosed {
+		c.gate.RUnlock()
+		return 0, c.ended()
+	}
 	seq, err := c.q.Push(ctx, queue.Message{Type: queue.MessageType(m.Type), Payload: m.Payload, MaxAge: maxAge})
 	c.gate.RUnlock()
 	if err != nil {
@@ -158,8 +163,11 @@ func (c *Client) Read(ctx context.Context) (Inbound, error) {
 // leaves the queue and will not be replayed.
 func (c *Client) Ack(seq uint64) error {
 	c.gate.RLock()
+	defer c.gate.RUnlock()
+	if c.gateClosed {
+		return queue.ErrClosed
+	}
 	err := c.q.Ack(seq)
-	c.gate.RUnlock()
 	c.ackArrived()
 	return err
 }
@@ -167,15 +175,17 @@ func (c *Client) Ack(seq uint64) error {
 // AckThrough acknowledges every message up to and including seq.
 func (c *Client) AckThrough(seq uint64) error {
 	c.gate.RLock()
-	err := c.q.AckThrough(seq)
-	c.gate.RUnlock()
-	c.ackArrived()
-	return err
+	defer c.gate.RUnlock()
+	if c.gateClosed {
+		return queue.ErrClosed
+	}
+	return c.ackReceived(seq)
 }
 
 // MarkHealthy tells the Client that the current connection is good (for
 // example, the server accepted a subscription), so the backoff is reset
-// when it ends without waiting for Options.StablePeriod.
+// when it ends without waiting for Options.StablePeriod. OnConnect reaches
+// it through FromContext.
 func (c *Client) MarkHealthy() { c.healthy.Store(true) }
 
 // State returns the current state.
@@ -202,80 +212,8 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 	}
 }
 
-// Close ends the session: it closes the connection with 1000, stops every
-// goroutine the Client started and returns once they are gone and every
-// callback has run. Messages still queued are reported to OnDeadLetter
-// with ReasonClosed (a durable queue keeps them instead); with no
-// OnDeadLetter set, Close returns ErrUndelivered when there were any. Call
-// Flush first to wait for the queue to empty. Close must not be called
-// from a callback (it waits for callbacks to finish); use go c.Close().
-// Idempotent.
-func (c *Client) Close() error {
-	c.cancel(ErrClosed)
-	<-c.done
-	// The queue is closed: calls still inside it finish at once, and
-	// their drop reports are scheduled before the dispatcher stops.
-	c.gate.Lock()
-	c.gate.Unlock() // a barrier, not a critical section
-	c.disp.stop()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeErr
-}
-
-// Flush waits until every message queued so far has left the queue:
-// confirmed read by the server (AtMostOnce), acknowledged (AtLeastOnce), or
-// reported to OnDeadLetter. It polls the queue depth, so it is for shutdown
-// paths, not hot loops.
-func (c *Client) Flush(ctx context.Context) error {
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for {
-		if n, _ := c.q.Len(); n == 0 {
-			return nil
-		}
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.done:
-			return c.ended()
-		}
-	}
-}
-
-// ended returns the session's end error, or nil while it runs.
-func (c *Client) ended() error {
-	c.mu.Lock()
-	err := c.endErr
-	c.mu.Unlock()
-	if err == nil && c.ctx.Err() != nil {
-		err = ErrClosed
-	}
-	return err
-}
-
-// queueDropped receives the memory queue's drop reports.
 // dropHooker is a queue that lets a second party hear its drop reports,
 // as queue.Memory and queue.File do.
 type dropHooker interface {
 	AddOnDrop(func(queue.Entry, queue.DropReason))
-}
-
-func (c *Client) queueDropped(e queue.Entry, r queue.DropReason) {
-	c.deadLetter(deadLetter(e, fromQueueReason(r), nil))
-}
-
-// deadLetter counts a dead letter and hands it to OnDeadLetter.
-func (c *Client) deadLetter(d DeadLetter) {
-	switch d.Reason {
-	case ReasonExpired:
-		c.stats.expired.Add(1)
-	default:
-		c.stats.dropped.Add(1)
-	}
-	c.opts.Logger.Warn("message not delivered", "seq", d.Seq, "reason", d.Reason.String())
-	if f := c.opts.OnDeadLetter; f != nil {
-		c.disp.schedule(func() { f(d) })
-	}
 }

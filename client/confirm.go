@@ -103,24 +103,31 @@ func confirmedSeq(pong []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(pong[1:]), true
 }
 
-// pongReceived handles a confirmation pong on the reading goroutine. Pongs
-// may come back for older pings after newer ones, so the highest wins.
+// pongReceived handles a confirmation pong on the reading goroutine.
 func (c *Client) pongReceived(p []byte) {
 	cf := c.confirm.Load()
 	seq, ok := confirmedSeq(p)
 	if cf == nil || !ok {
 		return
 	}
+	if cf.confirmThrough(seq) {
+		_ = c.q.AckThrough(seq)
+	}
+}
+
+// confirmThrough records that everything up to seq is confirmed, and
+// reports whether that is news. Pongs may come back for older pings after
+// newer ones, so the highest wins.
+func (cf *confirmer) confirmThrough(seq uint64) bool {
 	for {
 		old := cf.acked.Load()
 		if seq <= old {
-			return
+			return false
 		}
 		if cf.acked.CompareAndSwap(old, seq) {
-			break
+			return true
 		}
 	}
-	_ = c.q.AckThrough(seq)
 }
 
 // reportUnconfirmed runs after a connection has ended and its goroutines

@@ -113,7 +113,7 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 	opts.OnDead = func(err error) {
 		dead(err)
 		if userDead != nil {
-			userDead(err)
+			c.guard("Heartbeat.OnDead", func() { userDead(err) })
 		}
 	}
 	mon, err := heartbeat.Start(heartbeatConn{conn}, opts)
@@ -139,6 +139,7 @@ func (h heartbeatConn) SendHeartbeat(ctx context.Context, payload []byte, binary
 // readLoop reads until the connection fails, feeding Read.
 func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uint64, mon *heartbeat.Monitor) error {
 	var buf []byte
+	var lastWarn time.Time
 	for {
 		typ, p, err := conn.ReadInto(context.Background(), buf)
 		if err != nil {
@@ -151,25 +152,23 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 			}
 		}
 		if ext := c.opts.AckExtractor; ext != nil {
-			if seq, ok := ext(typ, p); ok {
-				_ = c.q.AckThrough(seq)
-				c.ackArrived()
+			var seq uint64
+			var isAck bool
+			if !c.guard("AckExtractor", func() { seq, isAck = ext(typ, p) }) {
+				return context.Cause(c.ctx)
+			}
+			if isAck {
+				_ = c.ackReceived(seq)
 				continue
 			}
 		}
+		if c.opts.InboundPolicy == InboundDiscard {
+			c.inbox.discarded()
+			continue
+		}
 		m := Inbound{Type: typ, Payload: append([]byte(nil), p...), Conn: ordinal}
-		if !c.inbox.tryPush(m) {
-			// The application is not keeping up: while it holds the reader
-			// up, pongs cannot be read, which must not pass for a dead peer.
-			if mon != nil {
-				mon.Pause()
-			}
-			if err := c.inbox.push(ctx, m); err != nil {
-				return err
-			}
-			if mon != nil {
-				mon.Resume()
-			}
+		if err := c.deliver(ctx, m, mon, &lastWarn); err != nil {
+			return err
 		}
 	}
 }

@@ -19,11 +19,16 @@ import (
 // that it has: whoever wakes checks again, so a stale token costs one
 // spurious wake and no token is ever needed twice.
 type inbox struct {
-	mu   sync.Mutex
-	buf  []Inbound // len(buf) is a power of two, or zero before the first push
-	head int       // index of the oldest message
-	n    int       // messages held
-	max  int
+	mu       sync.Mutex
+	buf      []Inbound // len(buf) is a power of two, or zero before the first push
+	head     int       // index of the oldest message
+	n        int       // messages held
+	bytes    int64     // their payload bytes
+	max      int
+	maxBytes int64
+	policy   InboundPolicy
+	dropped  uint64 // messages the policy discarded
+	stalled  bool   // the pusher waits for room
 
 	readers int  // readers waiting in next
 	pusher  bool // the pusher found the inbox full and may be waiting
@@ -36,47 +41,103 @@ type inbox struct {
 	waitHook func()
 }
 
-func newInbox(max int) *inbox {
-	return &inbox{max: max, ready: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+func newInbox(max int, maxBytes int64, policy InboundPolicy) *inbox {
+	return &inbox{
+		max: max, maxBytes: maxBytes, policy: policy,
+		ready: make(chan struct{}, 1), room: make(chan struct{}, 1),
+	}
 }
 
-// tryPush adds m and reports true, or reports false when the inbox is full.
-func (b *inbox) tryPush(m Inbound) bool { return b.add(m, false) }
+// fits reports whether a payload of size bytes may join what is held. A
+// message alone always fits, so one larger than maxBytes (but within the
+// read limit) can still be delivered. Called with mu held.
+func (b *inbox) fits(size int) bool {
+	return b.n == 0 || (b.n < b.max && b.bytes+int64(size) <= b.maxBytes)
+}
 
-// add adds m and reports true, or reports false when the inbox is full,
-// then marking the pusher as waiting when wait is set, so the next pop
-// signals it.
-func (b *inbox) add(m Inbound, wait bool) bool {
+// tryPush adds m and reports true, or reports false when the inbox is full
+// under InboundWait. The drop policies always report true: they make room
+// by discarding the oldest messages, or discard m, and count what they
+// discarded in dropped.
+func (b *inbox) tryPush(m Inbound) (ok bool, dropped int) { return b.add(m, false) }
+
+// add is tryPush that, when wait is set and m does not fit under
+// InboundWait, marks the pusher as waiting, so the next pop signals it.
+func (b *inbox) add(m Inbound, wait bool) (ok bool, dropped int) {
 	b.mu.Lock()
-	if b.n == b.max {
-		b.pusher = b.pusher || wait
-		b.mu.Unlock()
-		return false
+	if !b.fits(len(m.Payload)) {
+		switch b.policy {
+		case InboundDropNewest:
+			b.dropped++
+			b.mu.Unlock()
+			return true, 1
+		case InboundDropOldest:
+			for !b.fits(len(m.Payload)) {
+				b.discardOldest()
+				dropped++
+			}
+			b.dropped += uint64(dropped)
+		default:
+			b.pusher = b.pusher || wait
+			b.stalled = b.stalled || wait
+			b.mu.Unlock()
+			return false, 0
+		}
 	}
 	if b.n == len(b.buf) {
 		b.grow()
 	}
 	b.buf[(b.head+b.n)&(len(b.buf)-1)] = m
 	b.n++
-	b.pusher = false
+	b.bytes += int64(len(m.Payload))
+	b.pusher, b.stalled = false, false
 	wake := b.readers > 0
 	b.mu.Unlock()
 	if wake {
 		signal(b.ready)
 	}
-	return true
+	return true, dropped
 }
 
-// push adds m, waiting for room until ctx is done.
+// discardOldest drops the oldest message. Called with mu held and n > 0.
+func (b *inbox) discardOldest() {
+	b.bytes -= int64(len(b.buf[b.head].Payload))
+	b.buf[b.head] = Inbound{}
+	b.head = (b.head + 1) & (len(b.buf) - 1)
+	b.n--
+}
+
+// push adds m, waiting for room until ctx is done (InboundWait).
 func (b *inbox) push(ctx context.Context, m Inbound) error {
-	for !b.add(m, true) {
+	for {
+		if ok, _ := b.add(m, true); ok {
+			return nil
+		}
 		select {
 		case <-b.room:
 		case <-ctx.Done():
+			b.mu.Lock()
+			b.stalled = false
+			b.mu.Unlock()
 			return context.Cause(ctx)
 		}
 	}
-	return nil
+}
+
+// stats returns the backlog, the count of discarded messages, and whether
+// the pusher is waiting for room.
+func (b *inbox) stats() (n int, bytes int64, dropped uint64, stalled bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n, b.bytes, b.dropped, b.stalled
+}
+
+// discarded counts messages the reader discarded without offering them
+// (InboundDiscard).
+func (b *inbox) discarded() {
+	b.mu.Lock()
+	b.dropped++
+	b.mu.Unlock()
 }
 
 // pop removes and returns the oldest message, or reports false when there
@@ -92,11 +153,8 @@ func (b *inbox) take() (Inbound, bool) {
 		b.mu.Unlock()
 		return Inbound{}, false
 	}
-	i := b.head
-	m := b.buf[i]
-	b.buf[i] = Inbound{} // the payload belongs to the application now
-	b.head = (i + 1) & (len(b.buf) - 1)
-	b.n--
+	m := b.buf[b.head] // the payload belongs to the application now
+	b.discardOldest()
 	// Pass the wake on: another reader may be waiting for what is left.
 	more := b.n > 0 && b.readers > 0
 	room := b.pusher

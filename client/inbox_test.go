@@ -21,12 +21,12 @@ func numbered(n uint64) Inbound { return Inbound{Conn: n} }
 func TestInboxMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, limit := range []int{1, 2, 3, 5, 8, 100, 256} {
-		b := newInbox(limit)
+		b := waitInbox(limit)
 		var model []uint64
 		next := uint64(1)
 		for range 5000 {
 			if rng.IntN(100) < 55 {
-				ok := b.tryPush(numbered(next))
+				ok := pushed(b, numbered(next))
 				require.Equal(t, len(model) < limit, ok, "limit %d, holding %d", limit, len(model))
 				if ok {
 					model = append(model, next)
@@ -48,17 +48,17 @@ func TestInboxMatchesModel(t *testing.T) {
 // TestInboxStartsEmpty: no slots until the first message, which is what
 // keeps an idle Client small.
 func TestInboxStartsEmpty(t *testing.T) {
-	b := newInbox(256)
+	b := waitInbox(256)
 	assert.Nil(t, b.buf)
-	require.True(t, b.tryPush(numbered(1)))
+	require.True(t, pushed(b, numbered(1)))
 	assert.Len(t, b.buf, 4)
 }
 
 // TestInboxPopClearsSlot: a message taken by the application is not kept
 // alive by the ring.
 func TestInboxPopClearsSlot(t *testing.T) {
-	b := newInbox(4)
-	require.True(t, b.tryPush(Inbound{Payload: []byte("x")}))
+	b := waitInbox(4)
+	require.True(t, pushed(b, Inbound{Payload: []byte("x")}))
 	_, ok := b.pop()
 	require.True(t, ok)
 	for _, m := range b.buf {
@@ -69,10 +69,10 @@ func TestInboxPopClearsSlot(t *testing.T) {
 // TestInboxPushWaitsForRoom: a push into a full inbox returns once a pop
 // makes room, and its message comes after those already held.
 func TestInboxPushWaitsForRoom(t *testing.T) {
-	b := newInbox(2)
-	require.True(t, b.tryPush(numbered(1)))
-	require.True(t, b.tryPush(numbered(2)))
-	require.False(t, b.tryPush(numbered(3)))
+	b := waitInbox(2)
+	require.True(t, pushed(b, numbered(1)))
+	require.True(t, pushed(b, numbered(2)))
+	require.False(t, pushed(b, numbered(3)))
 	pushed := make(chan error, 1)
 	go func() { pushed <- b.push(context.Background(), numbered(3)) }()
 	m, ok := b.pop()
@@ -89,8 +89,8 @@ func TestInboxPushWaitsForRoom(t *testing.T) {
 // TestInboxPushStopsWithContext: a push waiting for room gives up with the
 // context's cause and leaves the inbox as it was.
 func TestInboxPushStopsWithContext(t *testing.T) {
-	b := newInbox(1)
-	require.True(t, b.tryPush(numbered(1)))
+	b := waitInbox(1)
+	require.True(t, pushed(b, numbered(1)))
 	cause := errors.New("session over")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(cause)
@@ -101,8 +101,8 @@ func TestInboxPushStopsWithContext(t *testing.T) {
 // TestInboxNextAfterClosed: once closed, next hands out what is left, then
 // reports false instead of waiting.
 func TestInboxNextAfterClosed(t *testing.T) {
-	b := newInbox(4)
-	require.True(t, b.tryPush(numbered(1)))
+	b := waitInbox(4)
+	require.True(t, pushed(b, numbered(1)))
 	closed := make(chan struct{})
 	close(closed)
 	ctx := context.Background()
@@ -120,7 +120,7 @@ func TestInboxNextAfterClosed(t *testing.T) {
 func TestInboxNextStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, ok, err := newInbox(4).next(ctx, nil)
+	_, ok, err := waitInbox(4).next(ctx, nil)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.False(t, ok)
 }
@@ -131,7 +131,7 @@ func TestInboxNextStopsWithContext(t *testing.T) {
 // sees its share in order.
 func TestInboxManyReaders(t *testing.T) {
 	const readers, total = 4, 20000
-	b := newInbox(8)
+	b := waitInbox(8)
 	waiting := make(chan struct{}, 1)
 	b.waitHook = func() { signal(waiting) }
 	closed := make(chan struct{})
@@ -195,7 +195,7 @@ func TestInboxManyReaders(t *testing.T) {
 // reach both readers: the one woken passes the wake on, so the other does
 // not sleep while a message waits for it.
 func TestInboxWakesEveryWaitingReader(t *testing.T) {
-	b := newInbox(4)
+	b := waitInbox(4)
 	waiting := make(chan struct{}, 8)
 	b.waitHook = func() { waiting <- struct{}{} }
 	got := make(chan uint64, 2)
@@ -230,4 +230,82 @@ func TestInboxWakesEveryWaitingReader(t *testing.T) {
 		}
 	}
 	assert.Equal(t, uint64(3), sum)
+}
+
+// waitInbox is an inbox of n messages that waits for room, with no bytes
+// bound: the policy these tests of the ring's mechanics need.
+func waitInbox(n int) *inbox { return newInbox(n, 1<<62, InboundWait) }
+
+// pushed is tryPush for tests that only care whether m got in.
+func pushed(b *inbox, m Inbound) bool {
+	ok, _ := b.tryPush(m)
+	return ok
+}
+
+// TestInboxPoliciesMatchModel runs random pushes of random sizes and pops
+// against a plain slice for each overflow policy, with a count and a
+// bytes bound: same messages kept, in the same order, the same ones
+// dropped and counted, and neither bound ever passed (but for a single
+// message larger than the bytes bound, which is let in alone).
+func TestInboxPoliciesMatchModel(t *testing.T) {
+	for _, policy := range []InboundPolicy{InboundWait, InboundDropOldest, InboundDropNewest} {
+		for seed := uint64(1); seed <= 20; seed++ {
+			rng := rand.New(rand.NewPCG(seed, uint64(policy)))
+			limit, maxBytes := 1+rng.IntN(16), int64(1+rng.IntN(400))
+			b := newInbox(limit, maxBytes, policy)
+			var model []Inbound
+			var dropped uint64
+			next := uint64(1)
+			size := func(ms []Inbound) (n int64) {
+				for _, m := range ms {
+					n += int64(len(m.Payload))
+				}
+				return n
+			}
+			fits := func(ms []Inbound, n int) bool {
+				return len(ms) == 0 || (len(ms) < limit && size(ms)+int64(n) <= maxBytes)
+			}
+			for range 3000 {
+				if rng.IntN(100) < 60 {
+					m := Inbound{Conn: next, Payload: make([]byte, rng.IntN(120))}
+					next++
+					ok, n := b.tryPush(m)
+					switch {
+					case fits(model, len(m.Payload)):
+						require.True(t, ok)
+						require.Zero(t, n)
+						model = append(model, m)
+					case policy == InboundWait:
+						require.False(t, ok)
+					case policy == InboundDropNewest:
+						require.True(t, ok)
+						require.Equal(t, 1, n)
+						dropped++
+					default:
+						require.True(t, ok)
+						want := 0
+						for !fits(model, len(m.Payload)) {
+							model = model[1:]
+							want++
+						}
+						require.Equal(t, want, n)
+						dropped += uint64(n)
+						model = append(model, m)
+					}
+				} else {
+					m, ok := b.pop()
+					require.Equal(t, len(model) > 0, ok)
+					if ok {
+						require.Equal(t, model[0].Conn, m.Conn)
+						model = model[1:]
+					}
+				}
+				n, bytes, d, _ := b.stats()
+				require.Equal(t, len(model), n, "policy %v seed %d", policy, seed)
+				require.Equal(t, size(model), bytes)
+				require.Equal(t, dropped, d)
+				require.True(t, n <= 1 || bytes <= maxBytes)
+			}
+		}
+	}
 }

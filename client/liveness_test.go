@@ -209,7 +209,7 @@ func TestSlowReaderIsNotADeadPeer(t *testing.T) {
 	pings := pingCounter{pings: make(chan struct{}, 1)}
 	rec := newRecorder()
 	c := start(t, ctx, rec, client.Options{
-		URL: srv.URL(), InboundBuffer: 1,
+		URL: srv.URL(), InboundBuffer: 1, InboundPolicy: client.InboundWait,
 		Heartbeat: heartbeat.Options{Interval: 20 * time.Millisecond, Timeout: 40 * time.Millisecond, Clock: pings},
 	})
 	require.NoError(t, c.WaitConnected(ctx))

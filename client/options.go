@@ -47,6 +47,7 @@ const (
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultOnConnectTimeout = 30 * time.Second
 	DefaultInboundBuffer    = 256
+	DefaultInboundMaxBytes  = 32 << 20
 	DefaultMaxBatch         = 256
 	DefaultMaxInFlight      = 1024
 )
@@ -167,9 +168,23 @@ type Options struct {
 	// programs that would rather report a bad URL than keep trying.
 	FailFirstAttempt bool
 
-	// InboundBuffer is how many received messages wait for Read before the
-	// reader stops reading from the network. Default DefaultInboundBuffer.
+	// InboundBuffer is how many received messages may wait for Read; past
+	// it, or past InboundMaxBytes, InboundPolicy decides. Default
+	// DefaultInboundBuffer.
 	InboundBuffer int
+
+	// InboundMaxBytes bounds the payload bytes of the received messages
+	// waiting for Read. A single message larger than this (within
+	// Dial.ReadLimit) is still delivered when nothing else waits. Default
+	// DefaultInboundMaxBytes (32 MiB: two messages of the default read
+	// limit).
+	InboundMaxBytes int64
+
+	// InboundPolicy is what happens to a received message when the program
+	// has not read enough of the earlier ones. Default InboundDropOldest;
+	// InboundDiscard is for programs that never call Read. See
+	// InboundPolicy for why.
+	InboundPolicy InboundPolicy
 
 	// MaxBatch bounds how many queued messages one flush writes.
 	// Default DefaultMaxBatch.
@@ -214,6 +229,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.InboundBuffer <= 0 {
 		o.InboundBuffer = DefaultInboundBuffer
+	}
+	if o.InboundMaxBytes <= 0 {
+		o.InboundMaxBytes = DefaultInboundMaxBytes
+	}
+	if o.InboundPolicy < InboundDropOldest || o.InboundPolicy > InboundDiscard {
+		return o, errors.New("client: unknown Options.InboundPolicy " + o.InboundPolicy.String())
 	}
 	if o.OnConnectTimeout <= 0 {
 		o.OnConnectTimeout = DefaultOnConnectTimeout

@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -43,11 +45,16 @@ func (c *Client) supervise() {
 			}
 		}
 		if c.ctx.Err() != nil {
-			c.finish(Closed, context.Cause(c.ctx))
+			c.finishCancelled(attempt)
 			return
 		}
-		c.opts.Logger.Info("connection ended", "cause", err)
-		retry := c.opts.ShouldReconnect(err) || (c.opts.ReconnectOnNormalClosure && isNormalClosure(err))
+		retry := false
+		c.guard("ShouldReconnect", func() { retry = c.opts.ShouldReconnect(err) })
+		if c.ctx.Err() != nil {
+			c.finishCancelled(attempt)
+			return
+		}
+		retry = retry || (c.opts.ReconnectOnNormalClosure && isNormalClosure(err))
 		delay := time.Duration(0)
 		switch {
 		case isAuthFailure(err) && !authRetried:
@@ -55,15 +62,15 @@ func (c *Client) supervise() {
 			// with whatever Endpoint returns now.
 			authRetried, retry = true, true
 		case !retry:
-			c.finish(Failed, err)
+			c.finish(Failed, err, attempt)
 			return
 		case !connected && c.opts.FailFirstAttempt:
-			c.finish(Failed, err)
+			c.finish(Failed, err, attempt)
 			return
 		default:
 			delay = b.NextBackOff()
 			if delay == backoff.Stop {
-				c.finish(Failed, errors.Join(ErrBackoffExhausted, err))
+				c.finish(Failed, errors.Join(ErrBackoffExhausted, err), attempt)
 				return
 			}
 			if isTryAgainLater(err) {
@@ -77,7 +84,7 @@ func (c *Client) supervise() {
 		}
 		c.setState(Reconnecting, err, delay, attempt, 0)
 		if !c.sleep(delay) {
-			c.finish(Closed, context.Cause(c.ctx))
+			c.finishCancelled(attempt)
 			return
 		}
 	}
@@ -101,9 +108,12 @@ func (c *Client) sleep(d time.Duration) bool {
 // connect dials and runs OnConnect.
 func (c *Client) connect() (*transport.Conn, error) {
 	url, header := c.opts.URL, http.Header(nil)
+	hookCtx := context.WithValue(c.ctx, clientKey{}, c)
 	if c.opts.Endpoint != nil {
 		var err error
-		url, header, err = c.opts.Endpoint(c.ctx)
+		if !c.guard("Endpoint", func() { url, header, err = c.opts.Endpoint(hookCtx) }) {
+			return nil, context.Cause(c.ctx)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +135,7 @@ func (c *Client) connect() (*transport.Conn, error) {
 			m.FrameReceived()
 		}
 		if userPing != nil {
-			userPing(p)
+			c.guard("Dial.OnPing", func() { userPing(p) })
 		}
 	}
 	userPong := dopts.OnPong
@@ -135,7 +145,7 @@ func (c *Client) connect() (*transport.Conn, error) {
 		}
 		c.pongReceived(p)
 		if userPong != nil {
-			userPong(p)
+			c.guard("Dial.OnPong", func() { userPong(p) })
 		}
 	}
 	conn, resp, err := transport.Dial(c.ctx, url, &dopts)
@@ -146,20 +156,33 @@ func (c *Client) connect() (*transport.Conn, error) {
 		return nil, err
 	}
 	if c.opts.OnConnect != nil {
-		ctx, cancel := context.WithTimeout(c.ctx, c.opts.OnConnectTimeout)
-		stop := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
-		err := c.opts.OnConnect(ctx, conn)
-		stop()
-		cancel()
-		if err != nil {
+		if err := c.runOnConnect(hookCtx, conn); err != nil {
 			_ = conn.CloseNow()
-			if c.ctx.Err() != nil {
-				return nil, context.Cause(c.ctx)
-			}
-			return nil, &OnConnectError{Err: err}
+			return nil, err
 		}
 	}
 	return conn, nil
+}
+
+// runOnConnect runs OnConnect on conn within OnConnectTimeout. A hook that
+// overran its timeout has failed even if it returned nil: its connection
+// was closed under it when the time ran out.
+func (c *Client) runOnConnect(ctx context.Context, conn *transport.Conn) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.OnConnectTimeout, ErrOnConnectTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
+	var err error
+	ok := c.guard("OnConnect", func() { err = c.opts.OnConnect(ctx, conn) })
+	stop()
+	switch {
+	case !ok || c.ctx.Err() != nil:
+		return context.Cause(c.ctx)
+	case ctx.Err() != nil:
+		return &OnConnectError{Err: fmt.Errorf("%w (%v)", context.Cause(ctx), c.opts.OnConnectTimeout), Returned: err}
+	case err != nil:
+		return &OnConnectError{Err: err}
+	}
+	return nil
 }
 
 // setState records a transition and reports it.
@@ -175,15 +198,31 @@ func (c *Client) setState(to State, cause error, delay time.Duration, attempt in
 	c.stateCh = make(chan struct{})
 	c.mu.Unlock()
 	ch := StateChange{From: from, To: to, Cause: cause, Delay: delay, Attempt: attempt, Conn: ordinal, At: time.Now()}
-	c.opts.Logger.Info("state", "from", from.String(), "to", to.String(), "cause", cause, "delay", delay)
-	if f := c.opts.OnStateChange; f != nil {
-		c.disp.schedule(func() { f(ch) })
+	level := slog.LevelInfo
+	if to == Failed {
+		level = slog.LevelError
 	}
+	c.opts.Logger.Log(context.Background(), level, "state", "from", from.String(), "to", to.String(), "cause", cause, "delay", delay, "attempt", attempt)
+	if f := c.opts.OnStateChange; f != nil {
+		c.disp.schedule(func() { c.guard("OnStateChange", func() { f(ch) }) })
+	}
+}
+
+// finishCancelled ends a session whose context was cancelled: Closed by
+// Close or Start's context, Failed when a callback panicked.
+func (c *Client) finishCancelled(attempt int) {
+	cause := context.Cause(c.ctx)
+	var pe *PanicError
+	if errors.As(cause, &pe) {
+		c.finish(Failed, cause, attempt)
+		return
+	}
+	c.finish(Closed, cause, attempt)
 }
 
 // finish ends the session in a final state: it closes the queue, reports
 // what was left in it, and records the error later calls return.
-func (c *Client) finish(to State, cause error) {
+func (c *Client) finish(to State, cause error, attempt int) {
 	// The end error is in place before the queue closes, so a Send racing
 	// with the end gets it rather than the queue's ErrClosed.
 	c.mu.Lock()
@@ -194,19 +233,12 @@ func (c *Client) finish(to State, cause error) {
 	}
 	c.mu.Unlock()
 	_ = c.q.Close()
-	undelivered := 0
 	if !isDurable(c.q) {
 		_ = c.q.Drain(func(e queue.Entry) {
-			undelivered++
 			c.deadLetter(deadLetter(e, ReasonClosed, nil))
 		})
 	}
-	if to == Closed && undelivered > 0 && c.opts.OnDeadLetter == nil {
-		c.mu.Lock()
-		c.closeErr = ErrUndelivered
-		c.mu.Unlock()
-	}
-	c.setState(to, cause, 0, 0, 0)
+	c.setState(to, cause, 0, attempt, 0)
 }
 
 // isDurable reports a queue that keeps its entries across Close, whose

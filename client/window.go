@@ -35,3 +35,16 @@ func (c *Client) awaitWindow(ctx context.Context) error {
 
 // ackArrived wakes a writer waiting for room in the window.
 func (c *Client) ackArrived() { signal(c.acked) }
+
+// ackReceived applies a cumulative acknowledgement from the server
+// (AckExtractor) or the program (AckThrough). With AtMostOnce it also
+// counts as the confirmation it is, so the messages it covers are not
+// reported unconfirmed when the connection ends.
+func (c *Client) ackReceived(seq uint64) error {
+	if cf := c.confirm.Load(); cf != nil {
+		cf.confirmThrough(seq)
+	}
+	err := c.q.AckThrough(seq)
+	c.ackArrived()
+	return err
+}
