@@ -46,9 +46,9 @@ type Client struct {
 	gate       sync.RWMutex
 	gateClosed bool // set under gate by Close: the queue is no longer used
 
-	mu       sync.Mutex
-	endErr   error         // why the session ended; set before done closes
-	stateCh  chan struct{} // closed and replaced on every state change
+	mu      sync.Mutex
+	endErr  error         // why the session ended; set before done closes
+	stateCh chan struct{} // closed and replaced on every state change
 }
 
 // Message is an outbound message for SendMessage.

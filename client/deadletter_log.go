@@ -17,8 +17,8 @@ const deadLogWindow = time.Second
 // deadLetterLog summarises dead letters in the log.
 type deadLetterLog struct {
 	mu      sync.Mutex
-	until   time.Time               // end of the current window
-	counted [numReasons]uint64       // dead letters in the window beyond its first
+	until   time.Time          // end of the current window
+	counted [numReasons]uint64 // dead letters in the window beyond its first
 }
 
 // note logs d, or counts it toward the window's summary.
