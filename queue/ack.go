@@ -2,8 +2,10 @@ package queue
 
 // Ack removes the entry with sequence number seq, handed out or not. An
 // unknown or already removed seq is ignored, because acknowledgements
-// repeat across replays. Safe for concurrent use; the payload of the
-// entry, if the consumer still holds it, is invalid once Ack returns.
+// repeat across replays. An entry not yet handed out leaves the queue and
+// is never handed out. Safe for concurrent use. If the consumer was handed
+// the entry, its payload stays intact until the consumer's next call (see
+// [Queue]), so an ack that overtakes the writer is harmless.
 func (m *Memory) Ack(seq uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -11,14 +13,15 @@ func (m *Memory) Ack(seq uint64) error {
 		return ErrClosed
 	}
 	if pos, ok := m.ring.find(seq); ok {
-		m.store.put(m.remove(pos).buf)
+		handed := pos < m.ring.cursor
+		m.retire(m.remove(pos), handed)
 	}
 	return nil
 }
 
 // AckThrough removes every entry whose sequence number is at most seq,
-// handed out or not. Safe for concurrent use, with the same payload
-// caveat as Ack.
+// handed out or not; seq may lie beyond anything pushed, and later pushes
+// are not affected. Safe for concurrent use, with Ack's payload guarantee.
 func (m *Memory) AckThrough(seq uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -26,7 +29,8 @@ func (m *Memory) AckThrough(seq uint64) error {
 		return ErrClosed
 	}
 	for m.ring.head < m.ring.tail && m.ring.at(m.ring.head).e.Seq <= seq {
-		m.store.put(m.remove(m.ring.head).buf)
+		handed := m.ring.head < m.ring.cursor
+		m.retire(m.remove(m.ring.head), handed)
 	}
 	return nil
 }

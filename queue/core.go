@@ -26,7 +26,8 @@ type core struct {
 	mu      sync.Mutex
 	ring    ring
 	store   storage
-	seq     uint64 // the last sequence number given out
+	retired retired // blocks of acked entries the consumer may still read
+	seq     uint64  // the last sequence number given out
 	closed  bool
 	waiting bool // the consumer is in Next, or was when its ctx ended
 

@@ -9,7 +9,8 @@ import (
 // waiting for one until ctx is done (returning ctx.Err()) or the queue is
 // closed (ErrClosed). Expired entries met on the way are dropped, never
 // returned. The entry stays in the queue until acknowledged; its Payload
-// stays valid until then, or until Rewind or Drain.
+// stays valid as [Queue] says: until the consumer's next call, and then as
+// long as the entry is held.
 //
 // Next, TryNext and Rewind must be called by one goroutine at a time.
 func (m *Memory) Next(ctx context.Context) (Entry, error) {
@@ -58,6 +59,7 @@ func (m *Memory) TryNext() (Entry, bool) {
 
 // take hands out the first pending entry that has not expired.
 func (m *Memory) take() (Entry, bool) {
+	m.reclaim()
 	var now time.Time
 	for {
 		pos, ok := m.ring.peek()
@@ -83,13 +85,15 @@ func (m *Memory) take() (Entry, bool) {
 
 // Rewind moves the cursor back to the oldest entry still held, so that
 // Next hands out every unacknowledged entry again, in order; the supervisor
-// calls it after a reconnect. Payloads handed out before are invalid from
-// now on: the entries may now expire or be evicted.
+// calls it after a reconnect. Payloads handed out before stay valid only
+// while their entries are held: pending again, the entries may now expire
+// or be evicted.
 //
 // Next, TryNext and Rewind must be called by one goroutine at a time.
 func (m *Memory) Rewind() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reclaim()
 	for p := m.ring.head; p < m.ring.cursor; p++ {
 		if s := m.ring.at(p); s.live && !s.e.Deadline.IsZero() &&
 			(m.sweepAt.IsZero() || s.e.Deadline.Before(m.sweepAt)) {

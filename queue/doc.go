@@ -56,12 +56,16 @@
 // Push copies the payload into blocks the queue owns and recycles, so the
 // caller may reuse its buffer at once, and a warmed-up queue allocates
 // nothing to Push, hand out or acknowledge. An Entry's Payload points into
-// those blocks: for an entry from Next or TryNext it stays valid until the
-// entry is acknowledged, the consumer calls Rewind (after which the entry
-// may expire or be evicted), or the queue is drained; in OnDrop and in
-// Drain's function it is valid only during the call. Nobody may modify it.
-// Memory held is bounded: live blocks by about twice MaxBytes (sizes round
-// up to a power of two), recycled ones by MaxBytes.
+// those blocks. A payload handed out by Next or TryNext stays valid and
+// unmodified, whatever acks arrive, until the consumer's next call to Next,
+// TryNext or Rewind (or Drain after the consumer stopped), and after that
+// for as long as the entry is still held (not acknowledged or dropped): an
+// ack that overtakes the writer parks the entry's block until the writer's
+// next call instead of letting the next Push reuse it. In OnDrop and in
+// Drain's function a payload is valid only during the call. Nobody may
+// modify it. Memory held is bounded: live and parked blocks by about twice
+// MaxBytes each (sizes round up to a power of two), recycled ones by
+// MaxBytes.
 //
 // # Concurrency
 //

@@ -19,7 +19,8 @@ func (f *File) Ack(seq uint64) error {
 	if !ok {
 		return nil
 	}
-	f.store.put(f.forget(pos).buf)
+	handed := pos < f.ring.cursor
+	f.retire(f.forget(pos), handed)
 	_, err := f.appendRec(&record{kind: kindAck, seq: seq})
 	f.trim()
 	return err
@@ -35,9 +36,10 @@ func (f *File) AckThrough(seq uint64) error {
 	}
 	var last uint64
 	for f.ring.head < f.ring.tail && f.ring.at(f.ring.head).e.Seq <= seq {
+		handed := f.ring.head < f.ring.cursor
 		s := f.forget(f.ring.head)
 		last = s.e.Seq
-		f.store.put(s.buf)
+		f.retire(s, handed)
 	}
 	if last == 0 {
 		return nil
@@ -60,6 +62,7 @@ func (f *File) Drain(fn func(Entry)) error {
 		f.mu.Unlock()
 		return ErrClosed
 	}
+	f.reclaim()
 	if f.ring.count == 0 {
 		f.unlock()
 		return nil

@@ -54,6 +54,7 @@ func (f *File) TryNext() (Entry, bool) {
 
 // take hands out the first pending entry that has not expired.
 func (f *File) take() (Entry, bool) {
+	f.reclaim()
 	var now time.Time
 	for {
 		pos, ok := f.ring.peek()
@@ -77,12 +78,13 @@ func (f *File) take() (Entry, bool) {
 
 // Rewind moves the cursor back to the oldest entry still held, so that
 // Next hands out every unacknowledged entry again, in order. Payloads
-// handed out before are invalid from now on.
+// handed out before stay valid only while their entries are held.
 //
 // Next, TryNext and Rewind must be called by one goroutine at a time.
 func (f *File) Rewind() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reclaim()
 	for p := f.ring.head; p < f.ring.cursor; p++ {
 		if s := f.ring.at(p); s.live && !s.e.Deadline.IsZero() &&
 			(f.sweepAt.IsZero() || s.e.Deadline.Before(f.sweepAt)) {

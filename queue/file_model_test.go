@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,10 +41,11 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel() // a Block push that would wait returns at once
 	var seqs []uint64
+	var out handedOut
 	for step := range 3000 {
 		switch op := rng.IntN(100); {
 		case op < 35:
-			msg := Message{Type: MessageType(1 + rng.IntN(2)), Payload: []byte(strings.Repeat("p", rng.IntN(40)))}
+			msg := Message{Type: MessageType(1 + rng.IntN(2)), Payload: []byte(strconv.Itoa(step) + strings.Repeat("p", rng.IntN(40)))}
 			if rng.IntN(4) == 0 {
 				msg.MaxAge = time.Duration(1+rng.IntN(5)) * time.Second
 			}
@@ -56,9 +58,13 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 			}
 		case op < 60:
 			we, wok := mem.TryNext()
+			out.call()
 			ge, gok := f.TryNext()
 			require.Equal(t, wok, gok, "step %d next", step)
 			requireSameFileEntry(t, we, ge, step)
+			if gok {
+				out.got(ge)
+			}
 		case op < 72 && len(seqs) > 0:
 			seq := seqs[rng.IntN(len(seqs))]
 			require.NoError(t, mem.Ack(seq))
@@ -69,11 +75,13 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 			require.NoError(t, f.AckThrough(seq))
 		case op < 82:
 			mem.Rewind()
+			out.call()
 			f.Rewind()
 		case op < 88:
 			clk.Advance(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		case op < 90:
 			var want, got []Entry
+			out.call()
 			require.NoError(t, mem.Drain(func(e Entry) { want = append(want, cloneEntry(e)) }))
 			require.NoError(t, f.Drain(func(e Entry) { got = append(got, cloneEntry(e)) }))
 			require.Equal(t, len(want), len(got), "step %d drain", step)
@@ -82,14 +90,24 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 			}
 		case op < 95:
 			mem.Rewind()
+			out = handedOut{} // a closed File's payloads are gone with it
 			f = reopen(t, f, fo)
 			require.Empty(t, f.Recovery().Damage, "step %d", step)
 		}
+		out.check(t, f.holds, step)
 		wn, wb := mem.Len()
 		gn, gb := f.Len()
 		require.Equal(t, [2]int64{int64(wn), wb}, [2]int64{int64(gn), gb}, "step %d len", step)
 		require.Equal(t, memDrops.take(), fileDrops.take(), "step %d drops", step)
 	}
+}
+
+// holds reports whether f holds the entry numbered seq.
+func (f *File) holds(seq uint64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.ring.find(seq)
+	return ok
 }
 
 func cloneEntry(e Entry) Entry {

@@ -71,6 +71,7 @@ func (m *Memory) Close() error {
 // the consumer first. It always returns nil.
 func (m *Memory) Drain(fn func(Entry)) error {
 	m.mu.Lock()
+	m.reclaim()
 	if m.ring.count == 0 {
 		m.unlock()
 		return nil

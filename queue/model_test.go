@@ -122,6 +122,15 @@ func (m *model) ackThrough(seq uint64) {
 	}
 }
 
+func (m *model) holds(seq uint64) bool {
+	for _, e := range m.entries {
+		if e.Seq == seq {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *model) drain() []Entry {
 	out := m.entries
 	m.entries, m.cursor = nil, 0
@@ -172,6 +181,7 @@ func runOps(t testing.TB, data []byte) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 
+	var out handedOut
 	data = data[3:]
 	for step := 0; len(data) >= 3; step++ {
 		kind, a, b := opWeights[data[0]%32], data[1], data[2]
@@ -192,9 +202,13 @@ func runOps(t testing.TB, data []byte) {
 			require.Equal(t, wantSeq, gotSeq, "step %d: push seq", step)
 		case opNext:
 			want, wantOK := mod.next(clk.Now())
+			out.call()
 			got, gotOK := q.TryNext()
 			require.Equal(t, wantOK, gotOK, "step %d: TryNext ok", step)
 			requireSameEntry(t, want, got, step)
+			if gotOK {
+				out.got(got)
+			}
 		case opAck, opAckThrough:
 			seq := uint64(a) % (mod.seq + 3)
 			if kind == opAck {
@@ -206,12 +220,15 @@ func runOps(t testing.TB, data []byte) {
 			}
 		case opRewind:
 			mod.cursor = 0
+			out.call()
 			q.Rewind()
 		case opAdvance:
 			clk.Advance(time.Duration(a%50) * time.Millisecond)
 		case opDrain:
+			out.call()
 			requireSameDrain(t, q, mod, step)
 		}
+		out.check(t, mod.holds, step)
 		require.Equal(t, mod.drops, rec.take(), "step %d: drops", step)
 		mod.drops = nil
 		n, size := q.Len()

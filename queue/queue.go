@@ -14,6 +14,15 @@ import (
 // Many goroutines may Push at once. Next, TryNext and Rewind belong to a
 // single consumer goroutine (the writer). Ack, AckThrough, Len, Close and
 // Drain may be called from any goroutine.
+//
+// A payload handed out by Next or TryNext stays valid and unmodified,
+// whatever acks arrive, until the consumer's next call to Next, TryNext or
+// Rewind (or Drain after the consumer stopped) — and after that for as
+// long as the entry is still held (not acknowledged or dropped). So an ack
+// that overtakes the writer (a server acknowledging cumulatively ahead of
+// what it received) never lets a Push reuse bytes the writer is sending.
+// Acks for entries not yet handed out, or beyond anything pushed, are
+// legal: the entries they name leave the queue and are never handed out.
 type Queue interface {
 	// Push copies m into the queue and returns the sequence number it was
 	// given. When the queue is full it follows the overflow [Policy].
@@ -84,10 +93,12 @@ type Entry struct {
 
 	Type MessageType
 
-	// Payload is owned by the queue. An entry handed out by Next or TryNext
-	// keeps it valid until the entry is acknowledged, the consumer calls
-	// Rewind, or the queue is drained; in an OnDrop callback it is valid
-	// only during the call. It must not be modified.
+	// Payload is owned by the queue and must not be modified. A payload
+	// handed out by Next or TryNext stays valid and unmodified, whatever
+	// acks arrive, until the consumer's next call to Next, TryNext or
+	// Rewind (or Drain after the consumer stopped) — and after that for as
+	// long as the entry is still held (not acknowledged or dropped). In an
+	// OnDrop callback or Drain's function it is valid only during the call.
 	Payload []byte
 
 	// Enqueued is when Push was called, by Options.Now; a message's
