@@ -280,3 +280,25 @@ func TestSoakServerRejects(t *testing.T) {
 	assert.Contains(t, err.Error(), "read 2 messages")
 	assert.Contains(t, err.Error(), `"garbage"`)
 }
+
+// TestCheckAtLeastOnceSkips: an ack-happy server may make a replay skip
+// numbers it already has, never one it lacks, and never go back.
+func TestCheckAtLeastOnceSkips(t *testing.T) {
+	conn := func(c int, ns ...uint64) (log []received) {
+		for _, n := range ns {
+			log = append(log, received{conn: c, n: n})
+		}
+		return log
+	}
+	skipsReceived := append(conn(1, 1, 2, 3, 4, 5), conn(2, 2, 5, 6)...)
+	_, err := checkAtLeastOnce(skipsReceived, 6, true)
+	require.NoError(t, err)
+	_, err = checkAtLeastOnce(skipsReceived, 6, false)
+	require.Error(t, err, "without an ack-happy server a skip is a gap")
+	skipsMissing := append(conn(1, 1, 2, 3), conn(2, 2, 5, 6)...)
+	_, err = checkAtLeastOnce(skipsMissing, 6, true)
+	require.Error(t, err, "4 was never received")
+	goesBack := append(conn(1, 1, 2, 3), conn(2, 3, 2, 4)...)
+	_, err = checkAtLeastOnce(goesBack, 4, true)
+	require.Error(t, err)
+}

@@ -18,7 +18,13 @@ import (
 // belongs to the test, the server instances come and go on one port.
 type soakServer struct {
 	ack bool
-	mu  sync.Mutex
+	// ackHighest makes the server ack-happy: every message, duplicates of
+	// a replay included, is answered with the highest number seen so far,
+	// sometimes twice, so acknowledgements arrive ahead of the replay the
+	// client is writing.
+	ackHighest bool
+	mu         sync.Mutex
+	highest    uint64
 	log []received
 	// conns numbers the server's connections across restarts.
 	conns int
@@ -72,27 +78,53 @@ func (s *soakServer) start(t *testing.T, addr string) *goPeer {
 			s.mu.Lock()
 			s.log = append(s.log, received{conn: id, n: n})
 			s.maxAge = max(s.maxAge, age)
+			s.highest = max(s.highest, n)
+			ack, acks := n, 1
+			if s.ackHighest {
+				ack = s.highest
+				acks += int(n % 2)
+			}
 			s.mu.Unlock()
-			if s.ack && c.WriteMessage(websocket.TextMessage, []byte("ack:"+strconv.FormatUint(n, 10))) != nil {
-				return
+			for range acks {
+				if s.ack && c.WriteMessage(websocket.TextMessage, []byte("ack:"+strconv.FormatUint(ack, 10))) != nil {
+					return
+				}
 			}
 		}
 	})
 }
 
-// soakMessage is "N:UNIXNANO", the message number and when it was sent.
+// soakMessage is "N:UNIXNANO:PAD", the message number, when it was sent,
+// and a padding whose length (0 to 1,999 bytes) and letters follow from N
+// alone: messages of many sizes, so a payload that mixed the bytes of two
+// messages, or lost some, fails to parse.
 func soakMessage(n uint64, at time.Time) []byte {
-	return []byte(strconv.FormatUint(n, 10) + ":" + strconv.FormatInt(at.UnixNano(), 10))
+	p := []byte(strconv.FormatUint(n, 10) + ":" + strconv.FormatInt(at.UnixNano(), 10) + ":")
+	return appendSoakPad(p, n)
+}
+
+func appendSoakPad(p []byte, n uint64) []byte {
+	for i := range n * 7919 % 2000 {
+		p = append(p, 'a'+byte((n+i)%26))
+	}
+	return p
 }
 
 func parseSoakMessage(p []byte) (uint64, time.Time, bool) {
-	a, b, ok := strings.Cut(string(p), ":")
+	a, rest, ok := strings.Cut(string(p), ":")
+	if !ok {
+		return 0, time.Time{}, false
+	}
+	b, pad, ok := strings.Cut(rest, ":")
 	if !ok {
 		return 0, time.Time{}, false
 	}
 	n, err1 := strconv.ParseUint(a, 10, 64)
 	ns, err2 := strconv.ParseInt(b, 10, 64)
-	return n, time.Unix(0, ns), err1 == nil && err2 == nil
+	if err1 != nil || err2 != nil || pad != string(appendSoakPad(nil, n)) {
+		return 0, time.Time{}, false
+	}
+	return n, time.Unix(0, ns), true
 }
 
 // parseAck recognises the server's "ack:N".

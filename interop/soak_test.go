@@ -92,12 +92,19 @@ func soakConfigFromEnv(t *testing.T) soakConfig {
 // TestSoakAtLeastOnce sends numbered messages through Toxiproxy while it
 // injects faults and the server restarts, and checks that every number
 // arrived, in order apart from replays at reconnect boundaries.
-func TestSoakAtLeastOnce(t *testing.T) { runSoak(t, client.AtLeastOnce) }
+func TestSoakAtLeastOnce(t *testing.T) { runSoak(t, client.AtLeastOnce, false) }
+
+// TestSoakAckHappy is the at-least-once soak against an ack-happy server:
+// it acknowledges the highest number it has seen on every message,
+// duplicates included, and sometimes twice, so after each reconnect the
+// acks land on entries the client is still replaying. Nothing may be lost
+// or corrupted.
+func TestSoakAckHappy(t *testing.T) { runSoak(t, client.AtLeastOnce, true) }
 
 // TestSoakAtMostOnce is the same soak without acks and with a maximum
 // age: nothing arrives twice, and every message that did not arrive was
 // reported to OnDeadLetter.
-func TestSoakAtMostOnce(t *testing.T) { runSoak(t, client.AtMostOnce) }
+func TestSoakAtMostOnce(t *testing.T) { runSoak(t, client.AtMostOnce, false) }
 
 // soakRecord is what the client's callbacks saw.
 type soakRecord struct {
@@ -110,15 +117,19 @@ type soakRecord struct {
 	dialing, maxDialing atomic.Int64
 }
 
-func runSoak(t *testing.T, delivery client.Delivery) {
+func runSoak(t *testing.T, delivery client.Delivery, ackHappy bool) {
 	cfg := soakConfigFromEnv(t)
-	t.Logf("soak %v: seed %d, %d messages, %d faults (rerun: %s=%d %s=%d %s=%d)", delivery, cfg.seed, cfg.messages, cfg.faults,
+	label := delivery.String()
+	if ackHappy {
+		label += " ack-happy"
+	}
+	t.Logf("soak %v: seed %d, %d messages, %d faults (rerun: %s=%d %s=%d %s=%d)", label, cfg.seed, cfg.messages, cfg.faults,
 		soakSeedEnv, cfg.seed, soakMessagesEnv, cfg.messages, soakFaultsEnv, cfg.faults)
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	srv := &soakServer{ack: delivery == client.AtLeastOnce}
+	srv := &soakServer{ack: delivery == client.AtLeastOnce, ackHighest: ackHappy}
 	var curMu sync.Mutex
 	cur := srv.start(t, "127.0.0.1:0")
 	srvAddr := cur.addr()
@@ -267,7 +278,7 @@ func runSoak(t *testing.T, delivery client.Delivery) {
 	}
 	var summary string
 	if delivery == client.AtLeastOnce {
-		dups, err := checkAtLeastOnce(log, uint64(cfg.messages))
+		dups, err := checkAtLeastOnce(log, uint64(cfg.messages), ackHappy)
 		if err != nil {
 			t.Error(err)
 		}
@@ -299,7 +310,7 @@ func runSoak(t *testing.T, delivery client.Delivery) {
 		t.Errorf("peak heap %d MiB, want under 512 MiB", peak>>20)
 	}
 	t.Logf("soak %v: seed %d, %d faults, %s; %d server connections, %d reconnects, %d dial attempts, sent counter %d, peak heap %.1f MiB (whole test process), %v",
-		delivery, cfg.seed, len(faults), summary, conns, reconnects, rec.dials.Load(), stats.Sent, float64(peak)/(1<<20), time.Since(began).Round(time.Millisecond))
+		label, cfg.seed, len(faults), summary, conns, reconnects, rec.dials.Load(), stats.Sent, float64(peak)/(1<<20), time.Since(began).Round(time.Millisecond))
 }
 
 // describeDeadLetters lists dead letters as seq:reason runs, for a
