@@ -25,7 +25,7 @@ type soakServer struct {
 	ackHighest bool
 	mu         sync.Mutex
 	highest    uint64
-	log []received
+	log        []received
 	// conns numbers the server's connections across restarts.
 	conns int
 	// maxAge is the oldest message seen, measured from the time stamp the
