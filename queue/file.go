@@ -119,6 +119,12 @@ type FileOptions struct {
 // process never brings an acknowledged message back; a crash of the
 // machine may, as a duplicate, which at-least-once delivery allows.
 //
+// MarkSending, which an at-most-once writer calls before writing a batch,
+// is written to the kernel before it returns, and under SyncAlways also
+// fsynced; the entries it covers that were not acknowledged come back
+// after a restart with Entry.InDoubt set, so they are reported instead of
+// sent twice.
+//
 // # Recovery
 //
 // OpenFile reads the whole log. A torn tail (a record cut short, or

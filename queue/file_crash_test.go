@@ -37,13 +37,15 @@ func crashPayload(seq uint64) string {
 }
 
 // TestFileSurvivesSIGKILL runs a child process that pushes and
-// acknowledges messages under SyncAlways, reporting each call before it
+// acknowledges messages under SyncAlways, marks them as AtMostOnce's
+// writer does, reporting each call before it
 // makes it and after it returns, and kills it with SIGKILL at a random
 // point, again and again on the same directory. After every kill it
 // reopens the queue and requires: every message whose Push returned is
 // there unless an acknowledgement of it was started; no message whose
 // acknowledgement returned is; entries are in order with the right
-// payloads; numbering never goes back.
+// payloads; numbering never goes back; a message covered by a MarkSending
+// that returned is InDoubt, one above every mark started is not.
 func TestFileSurvivesSIGKILL(t *testing.T) {
 	if dir := os.Getenv(crashDirEnv); dir != "" {
 		seed, _ := strconv.ParseUint(os.Getenv(crashSeedEnv), 10, 64)
@@ -76,7 +78,7 @@ func TestFileSurvivesSIGKILL(t *testing.T) {
 		runCrashChild(t, dir, rng.Uint64(), lines, m)
 		m.check(t, dir, k)
 	}
-	t.Logf("%d messages pushed, %d acknowledged", m.pushes, m.acks)
+	t.Logf("%d messages pushed, %d acknowledged, %d marks", m.pushes, m.acks, m.marks)
 }
 
 // runCrashChild starts a child, kills it once it has reported lines
@@ -156,6 +158,15 @@ func crashChild(dir string, seed uint64) {
 			}
 			say('T', seq)
 			held = held[i+1:]
+		case len(held) > 0 && r == 4:
+			// As an AtMostOnce writer does before writing a batch.
+			seq := next - 1
+			say('m', seq)
+			if err := f.MarkSending(seq); err != nil {
+				fmt.Fprintln(os.Stderr, "child:", err)
+				os.Exit(3)
+			}
+			say('M', seq)
 		default:
 			seq, err := f.Push(context.Background(), Message{Type: 1, Payload: []byte(crashPayload(next))})
 			if err != nil || seq != next {
@@ -177,9 +188,12 @@ type crashModel struct {
 	acked    map[uint64]bool // Ack returned
 	through  uint64          // the highest AckThrough started
 	doneThru uint64          // the highest AckThrough that returned
+	marking  uint64          // the highest MarkSending started
+	marked   uint64          // the highest MarkSending that returned
 	lastSeq  uint64
 	pushes   int
 	acks     int
+	marks    int
 }
 
 func newCrashModel() *crashModel {
@@ -208,6 +222,11 @@ func (m *crashModel) event(t *testing.T, line string) {
 	case "T":
 		m.doneThru = max(m.doneThru, seq)
 		m.acks++
+	case "m":
+		m.marking = max(m.marking, seq)
+	case "M":
+		m.marked = max(m.marked, seq)
+		m.marks++
 	default:
 		t.Fatalf("child said %q", line)
 	}
@@ -230,6 +249,12 @@ func (m *crashModel) check(t *testing.T, dir string, k int) {
 		prev = e.Seq
 		require.Equal(t, crashPayload(e.Seq), string(e.Payload), "after kill %d", k)
 		require.False(t, m.acked[e.Seq] || e.Seq <= m.doneThru, "after kill %d: acknowledged message %d came back", k, e.Seq)
+		if e.Seq <= m.marked {
+			require.True(t, e.InDoubt, "after kill %d: message %d was marked, not in doubt", k, e.Seq)
+		}
+		if e.Seq > m.marking {
+			require.False(t, e.InDoubt, "after kill %d: message %d was never marked, in doubt", k, e.Seq)
+		}
 		present[e.Seq] = true
 	}
 	for seq := range m.pushed {

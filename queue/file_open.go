@@ -136,6 +136,8 @@ func (f *File) recover() error {
 				}
 			case kindAckThrough:
 				through = max(through, r.seq)
+			case kindMark:
+				f.log.marked = max(f.log.marked, r.seq)
 			}
 		})
 		seg.size = int64(keep)
@@ -154,6 +156,7 @@ func (f *File) recover() error {
 	entries := make([]*recovered, 0, len(live))
 	for seq, r := range live {
 		if seq > through {
+			r.e.InDoubt = seq <= f.log.marked
 			entries = append(entries, r)
 		} else {
 			f.store.put(r.buf)

@@ -39,7 +39,11 @@ const (
 	// It is written with seq no higher than the last number given out, so
 	// it can never remove a message pushed after it.
 	kindAckThrough = 4
-	kindMax        = kindAckThrough
+	// kindMark records that every message numbered at most seq was about
+	// to be written to a connection (File.MarkSending). It is written
+	// with seq no higher than the last number given out.
+	kindMark = 5
+	kindMax  = kindMark
 )
 
 // maxRecordPayload bounds the length a record may claim. Payloads are

@@ -57,6 +57,10 @@ type segLog struct {
 	// them, so a roll never waits for an fsync running concurrently.
 	retired []*os.File
 	armed   bool // the SyncInterval timer is running
+
+	// marked is the highest number MarkSending recorded, in this run or
+	// an earlier one; compaction copies the mark with the messages.
+	marked uint64
 }
 
 func (l *segLog) active() *segment { return l.segs[len(l.segs)-1] }
@@ -205,6 +209,10 @@ func (f *File) fillSegment(s *segment, compact bool) error {
 					return err
 				}
 			}
+		}
+		if f.log.marked > 0 {
+			// After the copies: a mark covers only messages before it.
+			buf = appendRecord(buf, &record{kind: kindMark, seq: f.log.marked})
 		}
 	}
 	err := flush()

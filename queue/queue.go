@@ -107,6 +107,12 @@ type Entry struct {
 
 	// Deadline is Enqueued plus Message.MaxAge; zero when there is none.
 	Deadline time.Time
+
+	// InDoubt is true on an entry that an earlier opening of the same
+	// directory marked with File.MarkSending and that was not
+	// acknowledged: it may have reached the peer. Always false from a
+	// Memory queue.
+	InDoubt bool
 }
 
 // Expired reports whether e's deadline has been reached at now. An entry is
