@@ -160,12 +160,21 @@ func (c *Client) Read(ctx context.Context) (Inbound, error) {
 }
 
 // Ack acknowledges the message with sequence number seq (AtLeastOnce): it
-// leaves the queue and will not be replayed.
+// leaves the queue and will not be replayed. An ack for a message not yet
+// written is legal: the message leaves the queue unsent. With AtMostOnce
+// only a message already written can be acknowledged; others are left
+// alone.
 func (c *Client) Ack(seq uint64) error {
 	c.gate.RLock()
 	defer c.gate.RUnlock()
 	if c.gateClosed {
 		return queue.ErrClosed
+	}
+	if c.opts.Delivery == AtMostOnce {
+		// As for AckThrough: only what was written can be acknowledged.
+		if cf := c.confirm.Load(); cf == nil || seq > cf.sent.Load() {
+			return nil
+		}
 	}
 	err := c.q.Ack(seq)
 	c.ackArrived()

@@ -31,6 +31,7 @@ const confirmTag = 'c'
 // field but acked belongs to the writer goroutine.
 type confirmer struct {
 	acked     atomic.Uint64 // the highest number a pong confirmed (set by the reader)
+	sent      atomic.Uint64 // written, for the acks of other goroutines to read
 	written   uint64        // the last sequence number handed to the connection
 	pinged    uint64        // the highest number an outstanding ping confirms; 0 if none
 	confirmed uint64        // everything up to this has been confirmed
@@ -54,6 +55,7 @@ func (cf *confirmer) wrote(batch []queue.Entry) {
 	cf.unconfirmed = append(cf.unconfirmed[:n], batch...)
 	if len(batch) > 0 {
 		cf.written = batch[len(batch)-1].Seq
+		cf.sent.Store(cf.written)
 	}
 }
 

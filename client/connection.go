@@ -196,6 +196,7 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 	// The batch grows to what the traffic needs (at most MaxBatch) and is
 	// reused, so an idle connection holds none of it.
 	var batch []queue.Entry
+	marker := c.sendingMarker(cf)
 	bg := context.Background() // writes are bounded by WriteTimeout and unblocked by CloseNow
 	for {
 		if err := c.awaitWindow(ctx); err != nil {
@@ -220,22 +221,24 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 		batchBytes := 0
 		var werr error
 		for {
-			if e.Expired(time.Now()) {
+			switch {
+			case e.Expired(time.Now()):
 				c.deadLetter(deadLetter(e, ReasonExpired, nil))
 				_ = c.q.Ack(e.Seq)
-			} else {
+			case e.InDoubt && cf != nil:
+				// An earlier process handed it to a connection and ended
+				// before the confirmation: sending it again could deliver
+				// it twice.
+				c.deadLetter(deadLetter(e, ReasonUnconfirmed, ErrInDoubt))
+				_ = c.q.Ack(e.Seq)
+			default:
 				batch = append(batch, e)
-				if werr = conn.WriteBuffered(bg, transport.MessageType(e.Type), e.Payload); werr != nil {
-					if errors.Is(werr, transport.ErrClosed) {
-						// The connection was gone before this frame: none of
-						// it was written, so it is replayed, not unconfirmed.
-						batch = batch[:len(batch)-1]
-					}
-					break
+				if marker == nil {
+					werr = c.writeEntry(conn, e)
 				}
 			}
 			batchBytes += len(e.Payload)
-			if len(batch) >= c.opts.MaxBatch || batchBytes >= maxBatchBytes || c.windowFull() || ctx.Err() != nil {
+			if werr != nil || len(batch) >= c.opts.MaxBatch || batchBytes >= maxBatchBytes || c.windowFull() || ctx.Err() != nil {
 				// A batch ends at its bounds, and at once when the
 				// session ends, so Close does not wait behind it.
 				break
@@ -244,6 +247,30 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 			if e, ok = c.q.TryNext(); !ok {
 				break
 			}
+		}
+		if marker != nil && len(batch) > 0 {
+			// The durable mark comes before the first byte of the batch,
+			// so a process killed mid-write finds every entry that may
+			// have left marked in doubt. Marking the batch at once costs
+			// one record per batch; the payloads stay valid meanwhile
+			// because, in AtMostOnce, nothing acknowledges an entry
+			// before it is written (see ackReceived).
+			if werr = marker.MarkSending(batch[len(batch)-1].Seq); werr != nil {
+				return werr
+			}
+			for i, e := range batch {
+				if werr = c.writeEntry(conn, e); werr != nil {
+					// What follows the failed frame was not written: it is
+					// replayed on the next connection.
+					batch = batch[:i+1]
+					break
+				}
+			}
+		}
+		if werr != nil && errors.Is(werr, transport.ErrClosed) {
+			// The connection was gone before the last frame: none of it
+			// was written, so it is replayed, not unconfirmed.
+			batch = batch[:len(batch)-1]
 		}
 		if cf != nil {
 			// Bytes of every frame handed over may have left, even when the
@@ -264,4 +291,24 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 			return werr
 		}
 	}
+}
+
+// writeEntry buffers one queued message on conn.
+func (c *Client) writeEntry(conn *transport.Conn, e queue.Entry) error {
+	return conn.WriteBuffered(context.Background(), transport.MessageType(e.Type), e.Payload)
+}
+
+// sendingMarker is a durable queue that records, before a write, which
+// entries are about to leave, so that after a crash they are reported
+// in doubt instead of sent again; queue.File is one.
+type sendingMarker interface{ MarkSending(through uint64) error }
+
+// sendingMarker returns the queue as a sendingMarker when AtMostOnce
+// needs the marks (cf is set) and the queue keeps them; nil otherwise.
+func (c *Client) sendingMarker(cf *confirmer) sendingMarker {
+	if cf == nil {
+		return nil
+	}
+	m, _ := c.q.(sendingMarker)
+	return m
 }

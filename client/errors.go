@@ -18,6 +18,11 @@ var (
 	// when the session left messages undelivered and no OnDeadLetter was
 	// set to receive them.
 	ErrUndelivered = errors.New("client: messages left undelivered at Close")
+	// ErrInDoubt is the Err of a ReasonUnconfirmed dead letter whose
+	// message an earlier process (an earlier Client on the same durable
+	// queue) handed to a connection and did not see confirmed before it
+	// ended: it may have arrived, so AtMostOnce does not send it again.
+	ErrInDoubt = errors.New("client: written by an earlier process, never confirmed")
 	// ErrBackoffExhausted is the cause of Failed when the backoff policy
 	// returned backoff.Stop.
 	ErrBackoffExhausted = errors.New("client: backoff gave up")

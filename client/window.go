@@ -37,12 +37,18 @@ func (c *Client) awaitWindow(ctx context.Context) error {
 func (c *Client) ackArrived() { signal(c.acked) }
 
 // ackReceived applies a cumulative acknowledgement from the server
-// (AckExtractor) or the program (AckThrough). With AtMostOnce it also
-// counts as the confirmation it is, so the messages it covers are not
-// reported unconfirmed when the connection ends.
+// (AckExtractor) or the program (AckThrough). With AtMostOnce it is a
+// confirmation of what was written, and only of that: an ack can cover no
+// message that has not been written yet (the server cannot have it), so
+// it is clamped to the last message written. That also keeps the payload
+// of an entry the writer has taken but not yet written (a batch being
+// marked in a durable queue) in the queue until it is written.
 func (c *Client) ackReceived(seq uint64) error {
 	if cf := c.confirm.Load(); cf != nil {
+		seq = min(seq, cf.sent.Load())
 		cf.confirmThrough(seq)
+	} else if c.opts.Delivery == AtMostOnce {
+		return nil // nothing is written while disconnected
 	}
 	err := c.q.AckThrough(seq)
 	c.ackArrived()
