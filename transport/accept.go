@@ -47,10 +47,16 @@ type AcceptOptions struct {
 	// DefaultBufferSize.
 	WriteBufferSize int
 
-	// WriteTimeout bounds each frame write; a write that cannot finish in
-	// time fails the connection. Default (0): no limit besides the write's
-	// context.
+	// WriteTimeout is how long a write may go without the socket taking
+	// any of its bytes before it fails the connection, as
+	// DialOptions.WriteTimeout describes. Default (0): no limit besides the
+	// write's context.
 	WriteTimeout time.Duration
+
+	// FragmentSize is the largest frame a data message is sent in, as
+	// DialOptions.FragmentSize describes. Default (0):
+	// DefaultFragmentSize. Negative: no fragmentation.
+	FragmentSize int
 
 	// CloseTimeout bounds the close handshake. Default (0):
 	// DefaultCloseTimeout.
@@ -158,6 +164,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		subprotocol:     sub,
 		readLimit:       o.ReadLimit,
 		writeBufferSize: o.WriteBufferSize,
+		fragmentSize:    o.FragmentSize,
 		writeTimeout:    o.WriteTimeout,
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,

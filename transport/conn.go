@@ -53,10 +53,13 @@ type connConfig struct {
 	subprotocol     string
 	readLimit       int64
 	writeBufferSize int
-	writeTimeout    time.Duration
-	closeTimeout    time.Duration
-	onPing          func(payload []byte)
-	onPong          func(payload []byte)
+	// fragmentSize is the option as given: zero for the default,
+	// negative for no fragmentation (fragmentSize resolves it).
+	fragmentSize int
+	writeTimeout time.Duration
+	closeTimeout time.Duration
+	onPing       func(payload []byte)
+	onPong       func(payload []byte)
 	// noIdleReads turns the idle responder off (idle.go).
 	noIdleReads bool
 	// deflate is the negotiated permessage-deflate, or nil.
@@ -100,6 +103,9 @@ type Conn struct {
 	closeSent atomic.Bool   // a close frame went out (or was attempted): no more data frames
 	closeRcvd lazyChan      // closed when the peer's close frame has been read
 	rcvdOnce  sync.Once
+
+	// written counts the bytes the socket has taken (BytesWritten).
+	written atomic.Uint64
 }
 
 func newConn(cfg connConfig) *Conn {
@@ -124,7 +130,7 @@ func newConn(cfg connConfig) *Conn {
 		closed:       make(chan struct{}),
 	}
 	c.rd.init(c, cfg.pending, cfg.readBufferSize, cfg.readLimit)
-	c.wr.init(c, cfg.writeBufferSize)
+	c.wr.init(c, cfg.writeBufferSize, fragmentSize(cfg.fragmentSize))
 	if cfg.deflate != nil {
 		c.rd.deflate = cfg.deflate
 		c.wr.z = newCompressor(cfg.deflate, cfg.client)
@@ -169,6 +175,15 @@ func (c *Conn) Err() error {
 		return nil
 	}
 }
+
+// BytesWritten returns how many bytes of frames the network connection has
+// taken since the Conn opened (for TLS, bytes before encryption), counted
+// as each write system call returns, including the part a failed write
+// got through. It is what a liveness check reads to tell a slow link that
+// is moving from a dead one: while the count grows, the peer's TCP is
+// accepting data (heartbeat.Options.Progress). One atomic load; safe for
+// concurrent use.
+func (c *Conn) BytesWritten() uint64 { return c.written.Load() }
 
 // NetConn returns the underlying network connection. Reading from or writing
 // to it corrupts the WebSocket stream; it is meant for socket options.

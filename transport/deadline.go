@@ -24,6 +24,17 @@ type deadlineArm struct {
 	mu   sync.Mutex
 	gen  uint32 // bumped on disarm, so a late AfterFunc does nothing
 	stop func() bool
+	// cancelled: the armed context's AfterFunc fired, so the deadline is
+	// in the past and refresh must leave it there. Guarded by mu.
+	cancelled bool
+
+	// What the call armed, for refresh: the progress timeout (0 when
+	// none), the context's deadline (zero when none), and the bytes the
+	// socket has taken since the deadline was last set. Owned by the
+	// goroutine that armed.
+	fixed time.Duration
+	limit time.Time
+	taken int
 }
 
 // set sets the deadline.
@@ -34,23 +45,21 @@ func (d *deadlineArm) set(t time.Time) error {
 	return d.c.nc.SetReadDeadline(t)
 }
 
-// arm applies ctx, and a fixed timeout if positive, to the blocking calls
-// that follow, until disarm. It reports whether it set anything, so the
-// caller knows to disarm; a context that can never be cancelled and no
-// timeout cost nothing.
+// arm applies ctx, and a progress timeout fixed if positive, to the
+// blocking calls that follow, until disarm. The progress timeout runs from
+// now and, on the write side, moves on as the socket takes bytes (see
+// progress); the context's deadline stays where it is. It reports whether
+// it set anything, so the caller knows to disarm; a context that can never
+// be cancelled and no timeout cost nothing.
 func (d *deadlineArm) arm(ctx context.Context, fixed time.Duration) bool {
 	if fixed <= 0 && ctx.Done() == nil {
 		// Never cancelled, so no deadline either (a context with one has
 		// a Done channel): the per-message path with context.Background.
 		return false
 	}
-	var dl time.Time
-	if fixed > 0 {
-		dl = time.Now().Add(fixed)
-	}
-	if t, ok := ctx.Deadline(); ok && (dl.IsZero() || t.Before(dl)) {
-		dl = t
-	}
+	d.fixed, d.taken = max(fixed, 0), 0
+	d.limit, _ = ctx.Deadline()
+	dl := d.next()
 	armed := false
 	if !dl.IsZero() {
 		_ = d.set(dl)
@@ -63,6 +72,7 @@ func (d *deadlineArm) arm(ctx context.Context, fixed time.Duration) bool {
 		d.stop = context.AfterFunc(ctx, func() {
 			d.mu.Lock()
 			if d.gen == gen {
+				d.cancelled = true
 				_ = d.set(aLongTimeAgo)
 			}
 			d.mu.Unlock()
@@ -81,7 +91,53 @@ func (d *deadlineArm) disarm() {
 	}
 	// A cancellation that already fired must not reach the next call.
 	d.gen++
+	d.cancelled = false
+	d.fixed = 0
 	_ = d.set(time.Time{})
+	d.mu.Unlock()
+}
+
+// next returns the deadline for a write starting now: the progress timeout
+// from now, or the context's deadline if that is earlier; zero for none.
+func (d *deadlineArm) next() time.Time {
+	var dl time.Time
+	if d.fixed > 0 {
+		dl = time.Now().Add(d.fixed)
+	}
+	if !d.limit.IsZero() && (dl.IsZero() || d.limit.Before(dl)) {
+		dl = d.limit
+	}
+	return dl
+}
+
+// progressChunk is how many bytes the socket must take before a progress
+// timeout moves on: a write is given at most this much per system call
+// while one is armed, and the deadline is set again once the socket has
+// taken this much since it was last set. Setting a deadline is cheap but
+// not free (a lock and a timer in the runtime's poller), so it is not done
+// per system call; and a TLS connection is unusable after a write deadline
+// fires, so the deadline must be moved before it fires, never after. 16 KiB
+// is one TLS record: a link must carry 16 to 32 KiB per WriteTimeout to
+// count as moving (1.6 to 3.2 KiB/s at 10 s).
+const progressChunk = 16 << 10
+
+// progress records that the socket took n more bytes and, once it has
+// taken progressChunk since the deadline was set, sets it again from now.
+// The goroutine that armed calls it; a cancellation that has fired stays in
+// force.
+func (d *deadlineArm) progress(n int) {
+	if d.fixed <= 0 {
+		return
+	}
+	d.taken += n
+	if d.taken < progressChunk {
+		return
+	}
+	d.taken = 0
+	d.mu.Lock()
+	if !d.cancelled {
+		_ = d.set(d.next())
+	}
 	d.mu.Unlock()
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"time"
 )
 
 // compressor compresses the outgoing messages of one connection. The
@@ -84,13 +83,13 @@ func (z *compressor) finish() bool {
 }
 
 // writeCompressed sends p as one compressed message with RSV1 set on its
-// frame.
-func (w *writer) writeCompressed(ctx context.Context, typ MessageType, p []byte, flush bool, timeout time.Duration) error {
+// first frame.
+func (w *writer) writeCompressed(ctx context.Context, typ MessageType, p []byte, flush bool) error {
 	z := w.z
 	z.start()
 	_, _ = z.fw.Write(p) // writes to z, which cannot fail
 	if !z.finish() {
-		return w.frame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush, timeout)
+		return w.frames(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush)
 	}
-	return w.frame(ctx, Header{Fin: true, Rsv: rsv1, Opcode: Opcode(typ)}, z.out, flush, timeout)
+	return w.frames(ctx, Header{Fin: true, Rsv: rsv1, Opcode: Opcode(typ)}, z.out, flush)
 }

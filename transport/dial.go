@@ -155,6 +155,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *http.Respons
 		subprotocol:     up.subprotocol,
 		readLimit:       o.ReadLimit,
 		writeBufferSize: o.WriteBufferSize,
+		fragmentSize:    o.FragmentSize,
 		writeTimeout:    o.WriteTimeout,
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,

@@ -71,10 +71,28 @@ type DialOptions struct {
 	// one fails the connection with 1009. Default (0): DefaultReadLimit.
 	ReadLimit int64
 
-	// WriteTimeout bounds each frame write: a write that cannot finish in
-	// time fails the connection, which is how a stalled peer is noticed.
+	// WriteTimeout is how long a write may go without the socket taking
+	// any of its bytes: a write stuck that long fails the connection with
+	// 1006, which is how a peer that stopped reading is noticed. It bounds
+	// progress, not the whole write: a large message on a slow link takes
+	// as long as it takes while bytes keep leaving, and fails only once
+	// they stop (to keep the per-message path cheap, progress is measured
+	// every 16 KiB the socket takes, so a link carrying less than 16 to
+	// 32 KiB per WriteTimeout counts as stopped). It also bounds how long
+	// a pong or close frame the Conn owes waits for a write in progress.
 	// Default (0): no limit besides the write's context.
 	WriteTimeout time.Duration
+
+	// FragmentSize is the largest frame a data message is sent in: Write
+	// sends a longer message as fragments of this size (RFC 6455 §5.4;
+	// compressed, RSV1 is set on the first only), so that pings, pongs
+	// and close frames, which may go out between fragments, do not wait
+	// behind a whole large message on a slow link, and data frames of two
+	// messages never mix. Writer's writes are split the same way.
+	// Default (0): DefaultFragmentSize (32 KiB; see there why). Negative:
+	// no fragmentation, every Write is one frame, for a peer that cannot
+	// reassemble fragments (RFC 6455 requires every endpoint to).
+	FragmentSize int
 
 	// CloseTimeout bounds the close handshake. Default (0):
 	// DefaultCloseTimeout.

@@ -18,6 +18,11 @@ type sem struct {
 	// made by the first waiter, so a lock that is never contended (most
 	// of a Conn's, most of the time) costs no channel.
 	wake lazyChan
+	// yielders counts goroutines in acquireAfterWaiters, and left carries
+	// a token to them when the last waiter leaves (with the lock, or
+	// giving up).
+	yielders atomic.Int32
+	left     lazyChan
 }
 
 func newSem() *sem { return &sem{} }
@@ -42,7 +47,7 @@ func (s *sem) release() {
 // false as soon as a or b is closed or t fires. Nil channels never are.
 func (s *sem) acquireOr(a, b <-chan struct{}, t <-chan time.Time) bool {
 	s.waiters.Add(1)
-	defer s.waiters.Add(-1)
+	defer s.leave()
 	wake := s.wake.get()
 	for {
 		if s.tryAcquire() {
@@ -58,4 +63,39 @@ func (s *sem) acquireOr(a, b <-chan struct{}, t <-chan time.Time) bool {
 			return false
 		}
 	}
+}
+
+// leave uncounts a waiter and, if it was the last and a yielder waits for
+// that, tells it. The decrement comes before the load of yielders, and a
+// yielder counts itself before it loads waiters, so one of the two sees
+// the other: the yielder cannot miss the last waiter leaving.
+func (s *sem) leave() {
+	if s.waiters.Add(-1) == 0 && s.yielders.Load() > 0 {
+		select {
+		case s.left.get() <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// acquireAfterWaiters takes s like acquireOr, but only once every goroutine
+// already waiting for it has had its turn (or given up): a holder that let
+// go and comes straight back does not beat the waiters to it. It gives up
+// and returns false as soon as a is closed or t fires.
+func (s *sem) acquireAfterWaiters(a <-chan struct{}, t <-chan time.Time) bool {
+	s.yielders.Add(1)
+	left := s.left.get()
+	for s.waiters.Load() > 0 {
+		select {
+		case <-left: // a token may be stale: look again
+		case <-a:
+			s.yielders.Add(-1)
+			return false
+		case <-t:
+			s.yielders.Add(-1)
+			return false
+		}
+	}
+	s.yielders.Add(-1)
+	return s.tryAcquire() || s.acquireOr(a, nil, t)
 }

@@ -31,10 +31,12 @@ type writer struct {
 	dl       deadlineArm
 	mw       messageWriter
 	z        *compressor // permessage-deflate, when negotiated
+	frag     int         // largest frame of a data message; 0: no fragmentation
 }
 
-func (w *writer) init(c *Conn, size int) {
+func (w *writer) init(c *Conn, size, frag int) {
 	w.c = c
+	w.frag = frag
 	w.msgSem = newSem()
 	w.frameSem = newSem()
 	// The buffer and the key source wait for the first frame: a
@@ -101,9 +103,9 @@ func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, flush bool)
 	}
 	defer release(w.msgSem)
 	if w.z != nil && w.z.wants(len(p)) {
-		return w.writeCompressed(ctx, typ, p, flush, c.writeTimeout)
+		return w.writeCompressed(ctx, typ, p, flush)
 	}
-	return w.frame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush, c.writeTimeout)
+	return w.frames(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush)
 }
 
 // Ping sends a ping with payload (at most 125 bytes) and returns once it is
@@ -133,11 +135,16 @@ func (w *writer) closeFrame(code StatusCode, reason string) error {
 // frame writes one frame, masked if this is the client side, and flushes
 // the buffer if asked to or when it fills.
 func (w *writer) frame(ctx context.Context, h Header, p []byte, flush bool, timeout time.Duration) error {
-	c := w.c
 	if err := acquireFrame(ctx, w.frameSem, timeout); err != nil {
 		return err
 	}
 	defer release(w.frameSem)
+	return w.frameLocked(ctx, h, p, flush, timeout)
+}
+
+// frameLocked is frame for a caller that holds the frame lock.
+func (w *writer) frameLocked(ctx context.Context, h Header, p []byte, flush bool, timeout time.Duration) error {
+	c := w.c
 	if err := c.Err(); err != nil {
 		return &closedError{cause: err}
 	}
@@ -189,8 +196,7 @@ func (w *writer) put(h Header, p []byte) error {
 		if err := w.flush(); err != nil {
 			return err
 		}
-		_, err := w.c.nc.Write(p)
-		return err
+		return w.send(p)
 	}
 	pos := 0
 	for len(p) > 0 {
@@ -214,9 +220,32 @@ func (w *writer) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	_, err := w.c.nc.Write(w.buf)
+	err := w.send(w.buf)
 	w.buf = w.buf[:0]
 	return err
+}
+
+// send writes b to the network, counting what the socket takes. While a
+// progress timeout is armed, b goes in pieces of at most progressChunk, so
+// that the deadline can move on as the socket takes them (deadlineArm.
+// progress): a large frame on a slow link fails only if the link stops,
+// not because the whole frame takes longer than the timeout.
+func (w *writer) send(b []byte) error {
+	if w.dl.fixed <= 0 {
+		n, err := w.c.nc.Write(b)
+		w.c.written.Add(uint64(n))
+		return err
+	}
+	for len(b) > 0 {
+		n, err := w.c.nc.Write(b[:min(len(b), progressChunk)])
+		w.c.written.Add(uint64(n))
+		if err != nil {
+			return err
+		}
+		w.dl.progress(n)
+		b = b[n:]
+	}
+	return nil
 }
 
 // failed turns a failed network write into the caller's error. Part of a
@@ -243,6 +272,29 @@ func (w *writer) failed(ctx context.Context, err error) error {
 // errFrameBusy is returned when a frame the connection owes the peer (a pong
 // or close) could not get the write lock in time: another write is stuck.
 var errFrameBusy = errors.New("transport: write lock busy past the timeout")
+
+// acquireFragment takes the frame lock for the next fragment of a message
+// whose earlier fragments are out: after the frames already waiting for it
+// (pings, pongs, close, Flush), so that they go out between fragments
+// rather than after the whole message. It gives up as acquireFrame does.
+func acquireFragment(ctx context.Context, s *sem, timeout time.Duration) error {
+	if s.waiters.Load() == 0 && s.tryAcquire() {
+		return nil
+	}
+	var tc <-chan time.Time
+	if ctx.Done() == nil && timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
+	if !s.acquireAfterWaiters(ctx.Done(), tc) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return errFrameBusy
+	}
+	return nil
+}
 
 // acquireFrame takes the frame lock. A call with no cancellable context (the
 // pongs and close frames the connection writes on its own) still gives up

@@ -57,7 +57,8 @@ type messageWriter struct {
 	wrote bool // bytes went into the compressor
 }
 
-// Write sends p as the next fragment of the message.
+// Write sends p as the next fragment of the message, or as several when p
+// is longer than the connection's fragment size.
 func (m *messageWriter) Write(p []byte) (int, error) {
 	if !m.open {
 		return 0, errWriterClosed
@@ -75,7 +76,7 @@ func (m *messageWriter) Write(p []byte) (int, error) {
 	if m.z != nil {
 		return m.writeCompressed(p)
 	}
-	if err := m.w.frame(m.ctx, Header{Opcode: m.op}, p, false, m.w.c.writeTimeout); err != nil {
+	if err := m.w.frames(m.ctx, Header{Opcode: m.op}, p, false); err != nil {
 		return 0, err
 	}
 	m.op = OpContinuation
@@ -97,7 +98,7 @@ func (m *messageWriter) Close() error {
 	}
 	if m.z != nil && m.wrote {
 		m.z.finish()
-		return m.w.frame(m.ctx, Header{Fin: true, Rsv: m.rsv, Opcode: m.op}, m.z.out, true, m.w.c.writeTimeout)
+		return m.w.frames(m.ctx, Header{Fin: true, Rsv: m.rsv, Opcode: m.op}, m.z.out, true)
 	}
 	return m.w.frame(m.ctx, Header{Fin: true, Opcode: m.op}, nil, true, m.w.c.writeTimeout)
 }
@@ -111,7 +112,7 @@ func (m *messageWriter) writeCompressed(p []byte) (int, error) {
 	if len(z.out) == 0 {
 		return len(p), nil
 	}
-	err := m.w.frame(m.ctx, Header{Rsv: m.rsv, Opcode: m.op}, z.out, false, m.w.c.writeTimeout)
+	err := m.w.frames(m.ctx, Header{Rsv: m.rsv, Opcode: m.op}, z.out, false)
 	z.out = z.out[:0]
 	if err != nil {
 		return 0, err
