@@ -44,6 +44,16 @@
 // expires is cancelled and the peer is declared dead; a Ping that fails ends the
 // monitor with that error.
 //
+// # Slow links
+//
+// A ping queued behind a large message on a slow link is answered only once
+// the message has crossed, which may take longer than the timeout. With
+// [Options.Progress] (the connection's count of bytes written) a deadline
+// that passes while the count grows is not death: the monitor waits
+// another timeout for the same ping, for as long as the writes keep
+// moving, and declares the peer dead after a whole timeout with neither the
+// reply nor progress.
+//
 // # Round-trip time
 //
 // Control-frame pings carry an 8-byte big-endian counter that the peer must

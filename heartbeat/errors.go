@@ -27,7 +27,8 @@ var errNilPinger = errors.New("heartbeat: Start needs a non-nil Pinger")
 // It matches [ErrDead] through errors.Is.
 type DeadError struct {
 	// Waited is how long the monitor waited after sending the last ping:
-	// the timeout that applied to it (see [Options.AdaptiveTimeout]).
+	// the timeout that applied to it (see [Options.AdaptiveTimeout]), or a
+	// multiple of it when [Options.Progress] kept the ping waiting.
 	Waited time.Duration
 	// Mode is the liveness rule that was broken.
 	Mode Mode

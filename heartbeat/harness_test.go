@@ -38,11 +38,17 @@ type fakePeer struct {
 	reply func(n int) (time.Duration, bool)
 	// pong is the reply message for application-level heartbeats; control
 	// pings are answered by echoing their payload.
-	pong    []byte
-	err     error // returned by every send
-	block   bool  // sends wait for their context instead
+	pong  []byte
+	err   error // returned by every send
+	block bool  // sends wait for their context instead
+	// until, with block, ends the wait when closed: the send then goes
+	// through and is answered as reply says.
+	until   chan struct{}
 	blocked int
-	sent    []sent
+	// onSend, if set, is called for each heartbeat as it is written (the
+	// bytes the socket takes).
+	onSend func()
+	sent   []sent
 }
 
 func (p *fakePeer) Ping(ctx context.Context, payload []byte) error {
@@ -57,19 +63,29 @@ func (p *fakePeer) send(ctx context.Context, s sent) error {
 	s.at = p.clk.Now()
 	p.mu.Lock()
 	p.sent = append(p.sent, s)
-	n, m, reply, pong, err, block := len(p.sent), p.m, p.reply, p.pong, p.err, p.block
+	n, m, reply, pong, err, block, until, onSend := len(p.sent), p.m, p.reply, p.pong, p.err, p.block, p.until, p.onSend
 	if block {
 		p.blocked++
 	}
 	p.mu.Unlock()
 	if block {
 		p.sig.kick()
-		<-ctx.Done()
+		var cerr error
+		select {
+		case <-ctx.Done():
+			cerr = ctx.Err()
+		case <-until:
+		}
 		p.mu.Lock()
 		p.blocked--
 		p.mu.Unlock()
 		p.sig.kick()
-		return ctx.Err()
+		if cerr != nil {
+			return cerr
+		}
+	}
+	if onSend != nil {
+		onSend()
 	}
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -14,6 +15,8 @@ type probe struct {
 	timeout  time.Duration // reported as DeadError.Waited
 	frames   uint64        // frame count when the ping left; AnyFrame compares against it
 	judged   bool          // the deadline has passed and the peer was alive
+	sent     time.Time     // when the ping left
+	progress uint64        // Options.Progress once the ping was written, then at each extension
 }
 
 // run is the monitor's goroutine. It wakes only on its own timer, at the
@@ -35,11 +38,17 @@ func (m *Monitor) run(t Timer, next time.Time) {
 		// together (Timeout equal to Interval), silence is reported rather
 		// than papered over by a new ping.
 		if p.id != 0 && !p.judged && !now.Before(p.deadline) {
-			if !m.aliveAtDeadline(&p) {
-				m.finish(m.deadError(p.timeout))
+			switch m.verdict(&p) {
+			case dead:
+				m.finish(m.deadError(p.deadline.Sub(p.sent)))
 				return
+			case moving:
+				// Writes are getting through: wait another timeout
+				// for the same ping.
+				p.deadline = now.Add(p.timeout)
+			default:
+				p.judged = true
 			}
-			p.judged = true
 		}
 		if !now.Before(next) {
 			next = nextTick(next, now, m.opts.Interval)
@@ -69,41 +78,71 @@ func (m *Monitor) heardSince(p *probe) bool {
 	return m.expected.Load() != p.id
 }
 
-// aliveAtDeadline gives the verdict on ping p once its deadline has passed.
-// In AnyFrame mode traffic suffices and the ping stays outstanding, so a late
-// pong still yields a round-trip sample.
-func (m *Monitor) aliveAtDeadline(p *probe) bool {
+// Verdicts on a ping whose deadline has passed.
+const (
+	alive  = iota // answered (or excused by a pause)
+	moving        // unanswered, but the connection's writes made progress
+	dead
+)
+
+// verdict judges ping p once its deadline has passed. In AnyFrame mode
+// traffic suffices and the ping stays outstanding, so a late pong still
+// yields a round-trip sample; so does a ping kept waiting because writes
+// are moving.
+func (m *Monitor) verdict(p *probe) int {
 	if m.paused.Load() {
 		// The reader is held up by the application: the reply may be
 		// unread in the socket. Withdraw the ping so the next tick sends
 		// a fresh one, judged after the pause.
 		m.withdraw(p.id)
-		return true
+		return alive
 	}
 	if m.opts.Mode == AnyFrame && m.frames.Load() != p.frames {
-		return true
+		return alive
 	}
-	return !m.withdraw(p.id)
+	if m.expected.Load() != p.id {
+		return alive // answered
+	}
+	if f := m.opts.Progress; f != nil {
+		if n := f(); n != p.progress {
+			p.progress = n
+			return moving
+		}
+	}
+	if !m.withdraw(p.id) {
+		return alive // the reply came in just now
+	}
+	return dead
 }
 
 // ping sends the next heartbeat, sent at now, and makes it the outstanding
-// probe. The send is bounded by the ping's own timeout.
+// probe. The send is bounded by the ping's own timeout, extended, as the
+// reply's deadline is, while Options.Progress shows writes moving.
 func (m *Monitor) ping(p *probe, now time.Time) error {
 	m.seq++
 	frames := m.frames.Load()
 	timeout := m.install(m.seq, now)
-	*p = probe{id: m.seq, deadline: now.Add(timeout), timeout: timeout, frames: frames}
+	*p = probe{id: m.seq, deadline: now.Add(timeout), timeout: timeout, frames: frames, sent: now}
 
 	ctx, cancel := context.WithCancelCause(m.ctx)
 	defer cancel(nil)
-	deadline := m.clock().AfterFunc(timeout, func() { cancel(errPingTimeout) })
+	d := sendDeadline{timeout: timeout, progress: m.opts.Progress, cancel: cancel}
+	d.start(m.clock())
 	err := m.send(ctx, m.seq)
-	deadline.Stop()
+	d.stop()
 	switch {
 	case err == nil:
+		if f := m.opts.Progress; f != nil {
+			p.progress = f()
+			// A send that writes made last past the deadline: the
+			// reply is due a timeout after the ping is out.
+			if written := m.clock().Now(); written.After(p.deadline) {
+				p.deadline = written.Add(timeout)
+			}
+		}
 		return nil
 	case errors.Is(context.Cause(ctx), errPingTimeout):
-		return m.deadError(timeout)
+		return m.deadError(m.clock().Now().Sub(now))
 	default:
 		return fmt.Errorf("heartbeat: sending ping: %w", err)
 	}
@@ -129,4 +168,50 @@ func nextTick(next, now time.Time, interval time.Duration) time.Time {
 	}
 	missed := now.Sub(next)/interval + 1
 	return next.Add(missed * interval)
+}
+
+// sendDeadline cancels a ping's send once its timeout passes, unless
+// Options.Progress grew meanwhile, in which case it waits another timeout.
+// Its timer's callback and the monitor's goroutine share it under mu.
+type sendDeadline struct {
+	timeout  time.Duration
+	progress func() uint64
+	cancel   context.CancelCauseFunc
+
+	mu      sync.Mutex
+	timer   Timer
+	last    uint64
+	stopped bool
+}
+
+func (d *sendDeadline) start(clk Clock) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.progress != nil {
+		d.last = d.progress()
+	}
+	d.timer = clk.AfterFunc(d.timeout, d.expire)
+}
+
+func (d *sendDeadline) expire() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
+	if d.progress != nil {
+		if n := d.progress(); n != d.last {
+			d.last = n
+			d.timer.Reset(d.timeout)
+			return
+		}
+	}
+	d.cancel(errPingTimeout)
+}
+
+func (d *sendDeadline) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	d.timer.Stop()
 }
