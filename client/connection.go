@@ -109,6 +109,11 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 		return nil, nil
 	}
 	opts := c.opts.Heartbeat
+	if opts.Progress == nil {
+		// A slow link whose socket keeps taking bytes is alive, even when
+		// a pong waits behind a large message on its way out.
+		opts.Progress = conn.BytesWritten
+	}
 	userDead := opts.OnDead
 	opts.OnDead = func(err error) {
 		dead(err)

@@ -20,7 +20,27 @@
 // acknowledged and everything unacknowledged is replayed after a reconnect,
 // so duplicates are possible only at reconnect boundaries. Messages that
 // outlive their MaxAge are never sent. Nothing leaves the queue silently:
-// every message that is not delivered reaches OnDeadLetter with its reason.
+// every message that is not delivered reaches OnDeadLetter with its reason,
+// and without OnDeadLetter Close returns an *UndeliveredError counting them.
+// With a durable queue, AtMostOnce marks each batch in doubt before writing
+// it, so a message an earlier process may have sent is reported, not sent
+// twice.
+//
+// # Inbound
+//
+// Received messages wait for Read in an inbox bounded by
+// Options.InboundBuffer and Options.InboundMaxBytes. When the program does
+// not keep up, Options.InboundPolicy decides: by default the oldest unread
+// messages are discarded and counted (Stats.InboundDropped), so a program
+// that reads slowly, or never, does not stall its sends, its delivery
+// confirmations or the heartbeat.
+//
+// # The session's end
+//
+// Done is closed when the session ends and Err says why (ErrClosed, or
+// ErrFailed wrapping the cause). A callback that panics on one of the
+// Client's goroutines fails the session with a *PanicError instead of
+// killing the process.
 //
 // # Reconnect policy
 //
