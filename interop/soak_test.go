@@ -92,19 +92,39 @@ func soakConfigFromEnv(t *testing.T) soakConfig {
 // TestSoakAtLeastOnce sends numbered messages through Toxiproxy while it
 // injects faults and the server restarts, and checks that every number
 // arrived, in order apart from replays at reconnect boundaries.
-func TestSoakAtLeastOnce(t *testing.T) { runSoak(t, client.AtLeastOnce, false) }
+func TestSoakAtLeastOnce(t *testing.T) { runSoak(t, client.AtLeastOnce, soakMode{}) }
 
 // TestSoakAckHappy is the at-least-once soak against an ack-happy server:
 // it acknowledges the highest number it has seen on every message,
 // duplicates included, and sometimes twice, so after each reconnect the
 // acks land on entries the client is still replaying. Nothing may be lost
 // or corrupted.
-func TestSoakAckHappy(t *testing.T) { runSoak(t, client.AtLeastOnce, true) }
+func TestSoakAckHappy(t *testing.T) { runSoak(t, client.AtLeastOnce, soakMode{ackHappy: true}) }
+
+// TestSoakThrottled is the at-least-once soak through a link throttled to
+// soakThrottleKBps for the whole run, under the same faults: pings and
+// pongs wait behind data the link drains slowly, so only a heartbeat that
+// sees the socket taking bytes keeps the connections up. Nothing may be
+// lost or corrupted.
+func TestSoakThrottled(t *testing.T) {
+	runSoak(t, client.AtLeastOnce, soakMode{throttleKBps: soakThrottleKBps})
+}
+
+// soakThrottleKBps is the throttled soak's link, upstream, in KB/s
+// (Toxiproxy's unit): slow enough that the soak's 250 ms pings queue
+// behind data for longer than their 750 ms timeout.
+const soakThrottleKBps = 256
+
+// soakMode varies the soak's server and link.
+type soakMode struct {
+	ackHappy     bool // the server acks the highest number seen, on every message
+	throttleKBps int  // a bandwidth toxic for the whole run; 0 for none
+}
 
 // TestSoakAtMostOnce is the same soak without acks and with a maximum
 // age: nothing arrives twice, and every message that did not arrive was
 // reported to OnDeadLetter.
-func TestSoakAtMostOnce(t *testing.T) { runSoak(t, client.AtMostOnce, false) }
+func TestSoakAtMostOnce(t *testing.T) { runSoak(t, client.AtMostOnce, soakMode{}) }
 
 // soakRecord is what the client's callbacks saw.
 type soakRecord struct {
@@ -117,11 +137,14 @@ type soakRecord struct {
 	dialing, maxDialing atomic.Int64
 }
 
-func runSoak(t *testing.T, delivery client.Delivery, ackHappy bool) {
+func runSoak(t *testing.T, delivery client.Delivery, mode soakMode) {
 	cfg := soakConfigFromEnv(t)
 	label := delivery.String()
-	if ackHappy {
+	if mode.ackHappy {
 		label += " ack-happy"
+	}
+	if mode.throttleKBps > 0 {
+		label += fmt.Sprintf(" throttled %d KB/s", mode.throttleKBps)
 	}
 	t.Logf("soak %v: seed %d, %d messages, %d faults (rerun: %s=%d %s=%d %s=%d)", label, cfg.seed, cfg.messages, cfg.faults,
 		soakSeedEnv, cfg.seed, soakMessagesEnv, cfg.messages, soakFaultsEnv, cfg.faults)
@@ -129,7 +152,7 @@ func runSoak(t *testing.T, delivery client.Delivery, ackHappy bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	srv := &soakServer{ack: delivery == client.AtLeastOnce, ackHighest: ackHappy}
+	srv := &soakServer{ack: delivery == client.AtLeastOnce, ackHighest: mode.ackHappy}
 	var curMu sync.Mutex
 	cur := srv.start(t, "127.0.0.1:0")
 	srvAddr := cur.addr()
@@ -141,6 +164,11 @@ func runSoak(t *testing.T, delivery client.Delivery, ackHappy bool) {
 		cur = srv.start(t, srvAddr)
 	}
 	px := startProxy(t, srvAddr)
+	if mode.throttleKBps > 0 {
+		if err := px.toxic("throttle", "bandwidth", "upstream", fmt.Sprintf(`{"rate":%d}`, mode.throttleKBps), 0).start(); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	var rec soakRecord
 	wire := newWireLog()
@@ -278,7 +306,7 @@ func runSoak(t *testing.T, delivery client.Delivery, ackHappy bool) {
 	}
 	var summary string
 	if delivery == client.AtLeastOnce {
-		dups, err := checkAtLeastOnce(log, uint64(cfg.messages), ackHappy)
+		dups, err := checkAtLeastOnce(log, uint64(cfg.messages), mode.ackHappy)
 		if err != nil {
 			t.Error(err)
 		}
