@@ -69,7 +69,8 @@ func fromQueueReason(r queue.DropReason) DropReason {
 	switch r {
 	case queue.ReasonExpired:
 		return ReasonExpired
-	// MERGE-QUEUE: case queue.ReasonExpiredUnacked: return ReasonExpiredUnacked
+	case queue.ReasonExpiredUnacked:
+		return ReasonExpiredUnacked
 	case queue.ReasonClosed:
 		return ReasonClosed
 	}

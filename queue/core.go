@@ -37,9 +37,19 @@ type core struct {
 	space chan struct{}
 
 	// sweepAt is no later than the earliest deadline among pending
-	// entries (zero: none has one), so a full Push looks for expired
+	// entries (zero: none has one), so a sweep looks for expired
 	// entries only when one of them may have expired.
 	sweepAt time.Time
+
+	// The expiry timer (expiry.go): made on first use by afterFunc,
+	// armed to fire at expiryAt (zero: not armed).
+	afterFunc func(time.Duration, func()) timer
+	expiry    timer
+	expiryAt  time.Time
+
+	// dropFn is the queue's dropAt (Memory's, or File's, which logs the
+	// removal), bound once so the hot paths do not make method values.
+	dropFn func(pos uint64, why DropReason)
 
 	reporter // OnDrop, and the drops waiting for it
 }
@@ -50,6 +60,7 @@ func (c *core) init(o Options) {
 	c.maxBytes = o.MaxBytes
 	c.policy = o.Overflow
 	c.now = o.Now
+	c.afterFunc = o.afterFunc
 	c.done = make(chan struct{})
 	c.ready = make(chan struct{}, 1)
 	c.ring = newRing(o.MaxMessages)
@@ -115,4 +126,44 @@ func (c *core) evict(n int, drop func(pos uint64, why DropReason)) bool {
 		drop(pos, ReasonOverflowOldest)
 	}
 	return true
+}
+
+// take hands out the first pending entry that has not expired, dropping
+// the expired ones it meets. Called by the consumer with mu held.
+func (c *core) take() (Entry, bool) {
+	c.reclaim()
+	var now time.Time
+	for {
+		pos, ok := c.ring.peek()
+		if !ok {
+			return Entry{}, false
+		}
+		s := c.ring.at(pos)
+		if !s.e.Deadline.IsZero() {
+			// The clock is read only for entries that can expire, so a
+			// queue without deadlines never pays for it here.
+			if now.IsZero() {
+				now = c.now()
+			}
+			if s.e.Expired(now) {
+				c.dropFn(pos, s.expiredReason())
+				continue
+			}
+		}
+		c.ring.hand(pos)
+		return s.e, true
+	}
+}
+
+// rewind moves the cursor back to the oldest entry held. The entries in
+// flight become pending again, so their deadlines are watched again.
+// Called by the consumer with mu held.
+func (c *core) rewind() {
+	c.reclaim()
+	for p := c.ring.head; p < c.ring.cursor; p++ {
+		if s := c.ring.at(p); s.live {
+			c.watch(s.e.Deadline)
+		}
+	}
+	c.ring.rewind()
 }

@@ -1,9 +1,6 @@
 package queue
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Next returns the oldest pending entry and moves the cursor past it,
 // waiting for one until ctx is done (returning ctx.Err()) or the queue is
@@ -57,32 +54,6 @@ func (m *Memory) TryNext() (Entry, bool) {
 	return e, ok
 }
 
-// take hands out the first pending entry that has not expired.
-func (m *Memory) take() (Entry, bool) {
-	m.reclaim()
-	var now time.Time
-	for {
-		pos, ok := m.ring.peek()
-		if !ok {
-			return Entry{}, false
-		}
-		e := m.ring.at(pos).e
-		if !e.Deadline.IsZero() {
-			// The clock is read only for entries that can expire, so a
-			// queue without deadlines never pays for it here.
-			if now.IsZero() {
-				now = m.now()
-			}
-			if e.Expired(now) {
-				m.dropAt(pos, ReasonExpired)
-				continue
-			}
-		}
-		m.ring.hand(pos)
-		return e, true
-	}
-}
-
 // Rewind moves the cursor back to the oldest entry still held, so that
 // Next hands out every unacknowledged entry again, in order; the supervisor
 // calls it after a reconnect. Payloads handed out before stay valid only
@@ -93,12 +64,5 @@ func (m *Memory) take() (Entry, bool) {
 func (m *Memory) Rewind() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.reclaim()
-	for p := m.ring.head; p < m.ring.cursor; p++ {
-		if s := m.ring.at(p); s.live && !s.e.Deadline.IsZero() &&
-			(m.sweepAt.IsZero() || s.e.Deadline.Before(m.sweepAt)) {
-			m.sweepAt = s.e.Deadline
-		}
-	}
-	m.ring.rewind()
+	m.rewind()
 }

@@ -44,8 +44,13 @@
 // ErrDropped).
 //
 // A message may carry a maximum age. An entry whose deadline has passed is
-// never handed out: it is dropped when the cursor reaches it or when a full
-// Push sweeps, never sent late.
+// never handed out, never sent late: a pending entry is dropped and
+// reported by the queue's own timer when its deadline passes (within
+// about 10 ms), even while nobody calls the queue (the client is
+// disconnected, say), and its room is freed then. Entries in flight are the
+// consumer's until acknowledged or rewound. An expired entry that had been
+// handed out (and rewound) is reported as ReasonExpiredUnacked, one never
+// handed out as ReasonExpired.
 //
 // Every entry that leaves without being acknowledged is reported to
 // Options.OnDrop with a DropReason, never silently. Reports are made in the
@@ -75,8 +80,9 @@
 // come from another goroutine, such as the reader running an ack
 // extractor. Close wakes blocked callers with ErrClosed and keeps the
 // entries, so the client can report, through Drain, what it never sent.
-// Memory starts no goroutines; neither does File, except under its
-// SyncInterval policy, whose timer (time.AfterFunc) Close stops.
+// A queue runs no goroutine of its own while idle: its expiry timer, and a
+// File's SyncInterval timer, are time.AfterFunc timers, which run only
+// when they fire; Close stops them.
 //
 // # Durable queue
 //

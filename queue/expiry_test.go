@@ -59,7 +59,7 @@ func TestExpiry(t *testing.T) {
 				return pendingPayloads(t, q)
 			},
 			want:     []string{"b"},
-			wantDrop: []dropRecord{{1, ReasonExpired, "a"}},
+			wantDrop: []dropRecord{{1, ReasonExpiredUnacked, "a"}},
 		},
 		{
 			name: "rewind lets a full push sweep what expired in flight",
@@ -74,8 +74,8 @@ func TestExpiry(t *testing.T) {
 			},
 			want: []string{"c"},
 			wantDrop: []dropRecord{
-				{1, ReasonExpired, "a"},
-				{2, ReasonExpired, "b"},
+				{1, ReasonExpiredUnacked, "a"},
+				{2, ReasonExpiredUnacked, "b"},
 			},
 		},
 		{

@@ -141,8 +141,8 @@ type FileOptions struct {
 // Memory), so Next never reads the disk and a warmed-up File allocates
 // nothing per message. Concurrency is Memory's: many producers, one
 // consumer. Concurrent Pushes under SyncAlways share an fsync. The only
-// goroutine a File runs is the SyncInterval timer's, which Close stops and
-// waits for.
+// goroutines a File runs are its timers' (expiry, and SyncInterval's
+// syncs), which Close stops; it waits for a sync under way.
 type File struct {
 	core
 
@@ -185,6 +185,7 @@ func (f *File) Close() error {
 	}
 	f.closed = true
 	close(f.done)
+	f.stopExpiry()
 	f.mu.Unlock()
 	err := f.sync.close(f)
 	if lerr := unlockDir(f.lock); err == nil {

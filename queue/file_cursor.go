@@ -1,9 +1,6 @@
 package queue
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Next returns the oldest pending entry and moves the cursor past it,
 // waiting for one until ctx is done or the queue is closed, like
@@ -52,30 +49,6 @@ func (f *File) TryNext() (Entry, bool) {
 	return e, ok
 }
 
-// take hands out the first pending entry that has not expired.
-func (f *File) take() (Entry, bool) {
-	f.reclaim()
-	var now time.Time
-	for {
-		pos, ok := f.ring.peek()
-		if !ok {
-			return Entry{}, false
-		}
-		e := f.ring.at(pos).e
-		if !e.Deadline.IsZero() {
-			if now.IsZero() {
-				now = f.now()
-			}
-			if e.Expired(now) {
-				f.dropAt(pos, ReasonExpired)
-				continue
-			}
-		}
-		f.ring.hand(pos)
-		return e, true
-	}
-}
-
 // Rewind moves the cursor back to the oldest entry still held, so that
 // Next hands out every unacknowledged entry again, in order. Payloads
 // handed out before stay valid only while their entries are held.
@@ -84,12 +57,5 @@ func (f *File) take() (Entry, bool) {
 func (f *File) Rewind() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.reclaim()
-	for p := f.ring.head; p < f.ring.cursor; p++ {
-		if s := f.ring.at(p); s.live && !s.e.Deadline.IsZero() &&
-			(f.sweepAt.IsZero() || s.e.Deadline.Before(f.sweepAt)) {
-			f.sweepAt = s.e.Deadline
-		}
-	}
-	f.ring.rewind()
+	f.rewind()
 }

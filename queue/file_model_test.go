@@ -29,7 +29,7 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	clk := newFakeClock()
 	memDrops, fileDrops := &recorder{}, &recorder{}
-	base := Options{MaxMessages: 1 + rng.IntN(12), MaxBytes: int64(20 + rng.IntN(200)), Overflow: policy, Now: clk.Now}
+	base := Options{MaxMessages: 1 + rng.IntN(12), MaxBytes: int64(20 + rng.IntN(200)), Overflow: policy, Now: clk.Now, afterFunc: clk.AfterFunc}
 	mo := base
 	mo.OnDrop = memDrops.OnDrop
 	mem := NewMemory(mo)
@@ -42,6 +42,7 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 	cancel() // a Block push that would wait returns at once
 	var seqs []uint64
 	var out handedOut
+	var handed uint64 // the highest number handed out
 	for step := range 3000 {
 		switch op := rng.IntN(100); {
 		case op < 35:
@@ -64,6 +65,7 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 			requireSameFileEntry(t, we, ge, step)
 			if gok {
 				out.got(ge)
+				handed = max(handed, ge.Seq)
 			}
 		case op < 72 && len(seqs) > 0:
 			seq := seqs[rng.IntN(len(seqs))]
@@ -78,7 +80,8 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 			out.call()
 			f.Rewind()
 		case op < 88:
-			clk.Advance(time.Duration(rng.IntN(1500)) * time.Millisecond)
+			// Both queues' timers fire: the drops they report must match.
+			clk.Tick(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		case op < 90:
 			var want, got []Entry
 			out.call()
@@ -91,6 +94,9 @@ func runFileModel(t *testing.T, seed uint64, policy Policy) {
 		case op < 95:
 			mem.Rewind()
 			out = handedOut{} // a closed File's payloads are gone with it
+			// The mark makes what was handed out come back in doubt, so
+			// that it expires as ExpiredUnacked, as in the Memory.
+			require.NoError(t, f.MarkSending(handed))
 			f = reopen(t, f, fo)
 			require.Empty(t, f.Recovery().Damage, "step %d", step)
 		}

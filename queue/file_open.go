@@ -50,6 +50,7 @@ func OpenFile(dir string, opts FileOptions) (*File, error) {
 		lock:       lock,
 	}
 	f.init(o)
+	f.dropFn = f.dropAt
 	f.sync.every = opts.SyncEvery
 	f.mu.Lock()
 	err = f.recover()
@@ -211,10 +212,11 @@ func (f *File) restore(entries []*recovered) (overflow []*recovered) {
 	overflow = entries[:len(entries)-keep]
 	for _, r := range entries[len(entries)-keep:] {
 		f.ring.push(r.e, r.buf)
+		// An entry in doubt may have been sent: if it expires, it is
+		// not "never sent".
+		f.ring.at(f.ring.tail - 1).sent = r.e.InDoubt
 		f.log.segs[r.seg].live++
-		if !r.e.Deadline.IsZero() && (f.sweepAt.IsZero() || r.e.Deadline.Before(f.sweepAt)) {
-			f.sweepAt = r.e.Deadline
-		}
+		f.watch(r.e.Deadline)
 	}
 	f.recovery.Entries = keep
 	f.recovery.Overflow = len(overflow)

@@ -41,9 +41,7 @@ func (f *File) Push(ctx context.Context, msg Message) (uint64, error) {
 	buf := f.store.get(n)
 	copy(buf, msg.Payload)
 	e.Payload = buf[:n:n]
-	if !e.Deadline.IsZero() && (f.sweepAt.IsZero() || e.Deadline.Before(f.sweepAt)) {
-		f.sweepAt = e.Deadline
-	}
+	f.watch(e.Deadline)
 	f.ring.push(e, buf)
 	if f.waiting {
 		f.waiting = false
@@ -69,7 +67,7 @@ func (f *File) makeRoom(ctx context.Context, e Entry, payload []byte) error {
 		if f.fits(n) {
 			return nil
 		}
-		f.sweep(f.dropAt)
+		f.sweep()
 		if f.fits(n) {
 			return nil
 		}

@@ -15,7 +15,7 @@ import (
 
 func TestFileReplaysAfterReopen(t *testing.T) {
 	clk := newFakeClock()
-	opts := FileOptions{Options: Options{Now: clk.Now}}
+	opts := FileOptions{Options: Options{Now: clk.Now, afterFunc: clk.AfterFunc}}
 	f := openTestFile(t, t.TempDir(), opts)
 	require.True(t, f.Durable())
 	require.Equal(t, uint64(1), filePush(t, f, "a", 0))
@@ -154,7 +154,7 @@ func TestFileCloseAndDrain(t *testing.T) {
 func TestFileOverflowAndExpiryAreLogged(t *testing.T) {
 	clk := newFakeClock()
 	rec := &recorder{}
-	opts := FileOptions{Options: Options{MaxMessages: 3, Overflow: DropOldest, OnDrop: rec.OnDrop, Now: clk.Now}}
+	opts := FileOptions{Options: Options{MaxMessages: 3, Overflow: DropOldest, OnDrop: rec.OnDrop, Now: clk.Now, afterFunc: clk.AfterFunc}}
 	f := openTestFile(t, t.TempDir(), opts)
 	filePush(t, f, "a", 0)
 	filePush(t, f, "b", time.Second)

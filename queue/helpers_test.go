@@ -16,6 +16,9 @@ func newTestQueue(t *testing.T, opts Options) (*Memory, *fakeClock, *recorder) {
 	if opts.Now == nil {
 		opts.Now = clk.Now
 	}
+	if opts.afterFunc == nil {
+		opts.afterFunc = clk.AfterFunc
+	}
 	if opts.OnDrop == nil {
 		opts.OnDrop = rec.OnDrop
 	}

@@ -26,6 +26,9 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.afterFunc == nil {
+		o.afterFunc = realAfterFunc
+	}
 	return o
 }
 
@@ -34,6 +37,7 @@ func NewMemory(opts Options) *Memory {
 	opts = opts.withDefaults()
 	m := &Memory{}
 	m.init(opts)
+	m.dropFn = m.dropAt
 	return m
 }
 
@@ -59,6 +63,7 @@ func (m *Memory) Close() error {
 	if !m.closed {
 		m.closed = true
 		close(m.done)
+		m.stopExpiry()
 	}
 	return nil
 }

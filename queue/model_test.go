@@ -20,8 +20,9 @@ type model struct {
 	maxMessages int
 	maxBytes    int64
 	policy      Policy
-	entries     []Entry // payloads are the model's own copies
-	cursor      int     // entries[:cursor] are in flight
+	entries     []Entry         // payloads are the model's own copies
+	sent        map[uint64]bool // handed out at least once
+	cursor      int             // entries[:cursor] are in flight
 	seq         uint64
 	drops       []dropRecord
 }
@@ -38,6 +39,9 @@ func (m *model) fits(n int) bool {
 }
 
 func (m *model) removeAt(i int, why DropReason) {
+	if why == ReasonExpired && m.sent[m.entries[i].Seq] {
+		why = ReasonExpiredUnacked
+	}
 	if why != 0 {
 		e := m.entries[i]
 		m.drops = append(m.drops, dropRecord{e.Seq, why, string(e.Payload)})
@@ -102,6 +106,10 @@ func (m *model) next(now time.Time) (Entry, bool) {
 			continue
 		}
 		m.cursor++
+		if m.sent == nil {
+			m.sent = map[uint64]bool{}
+		}
+		m.sent[m.entries[m.cursor-1].Seq] = true
 		return m.entries[m.cursor-1], true
 	}
 	return Entry{}, false
@@ -175,7 +183,10 @@ func runOps(t testing.TB, data []byte) {
 		MaxBytes:    int64(data[2]%64) + 1,
 	}
 	clk, rec := newFakeClock(), &recorder{}
-	cfg.Now, cfg.OnDrop = clk.Now, rec.OnDrop
+	// The timer never fires here (Advance, not Tick): the model is the
+	// lazy expiry of Next and a full Push; TestExpiryTimerBound covers
+	// the timer.
+	cfg.Now, cfg.OnDrop, cfg.afterFunc = clk.Now, rec.OnDrop, clk.AfterFunc
 	q := NewMemory(cfg)
 	mod := &model{maxMessages: cfg.MaxMessages, maxBytes: cfg.MaxBytes, policy: cfg.Overflow}
 	cancelled, cancel := context.WithCancel(context.Background())

@@ -190,7 +190,7 @@ func TestWithoutOnDrop(t *testing.T) {
 	for _, p := range []Policy{DropOldest, DropNewest} {
 		t.Run(p.String(), func(t *testing.T) {
 			clk := newFakeClock()
-			q := NewMemory(Options{MaxMessages: 1, Overflow: p, Now: clk.Now})
+			q := NewMemory(Options{MaxMessages: 1, Overflow: p, Now: clk.Now, afterFunc: clk.AfterFunc})
 			defer q.Close()
 			ctx := context.Background()
 			_, err := q.Push(ctx, Message{Payload: []byte("a"), MaxAge: time.Second})

@@ -45,9 +45,7 @@ func (m *Memory) Push(ctx context.Context, msg Message) (uint64, error) {
 	}
 	m.seq++
 	e.Seq, e.Payload = m.seq, buf[:n:n]
-	if !e.Deadline.IsZero() && (m.sweepAt.IsZero() || e.Deadline.Before(m.sweepAt)) {
-		m.sweepAt = e.Deadline
-	}
+	m.watch(e.Deadline)
 	m.ring.push(e, buf)
 	if m.waiting {
 		m.waiting = false
@@ -69,7 +67,7 @@ func (m *Memory) makeRoom(ctx context.Context, e Entry, payload, buf []byte) err
 		if m.fits(n) {
 			return nil
 		}
-		m.sweep(m.dropAt)
+		m.sweep()
 		if m.fits(n) {
 			return nil
 		}

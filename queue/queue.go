@@ -160,8 +160,8 @@ func (p Policy) String() string {
 type DropReason int
 
 const (
-	// ReasonExpired: the entry reached its deadline before it was handed
-	// out.
+	// ReasonExpired: the entry reached its deadline before it was ever
+	// handed out: it was never sent.
 	ReasonExpired DropReason = iota + 1
 
 	// ReasonOverflowOldest: the DropOldest policy evicted the entry to make
@@ -175,9 +175,15 @@ const (
 	// ReasonClosed: Drain was called without a function, so the entries
 	// still held are reported here instead.
 	ReasonClosed
+
+	// ReasonExpiredUnacked: the entry reached its deadline after it had
+	// been handed out at least once (then rewound, unacknowledged), or
+	// after an earlier run of a File marked it with MarkSending: it may
+	// have reached the peer, but was never acknowledged.
+	ReasonExpiredUnacked
 )
 
-var reasonNames = [...]string{"", "Expired", "OverflowOldest", "OverflowNewest", "Closed"}
+var reasonNames = [...]string{"", "Expired", "OverflowOldest", "OverflowNewest", "Closed", "ExpiredUnacked"}
 
 // String returns the reason without its prefix, e.g. "Expired".
 func (r DropReason) String() string {
@@ -213,7 +219,8 @@ type Options struct {
 	// without being acknowledged, with the reason. It is called without any
 	// queue lock held, so it may call the queue, one call at a time, in the
 	// order the drops happened, on the goroutine of whichever call caused
-	// the drop or of a concurrent call that was already reporting; so a
+	// the drop (the expiry timer's, for an entry that expired while
+	// pending) or of a concurrent call that was already reporting; so a
 	// Push may return before its drop has been reported. It must not
 	// panic or block for long: other drops wait behind it.
 	OnDrop func(Entry, DropReason)
@@ -221,4 +228,8 @@ type Options struct {
 	// Now is the clock for Enqueued, deadlines and expiry. Default
 	// time.Now; tests inject a fake clock.
 	Now func() time.Time
+
+	// afterFunc starts the expiry timer; default time.AfterFunc. Tests
+	// of this package drive it from their fake clock.
+	afterFunc func(time.Duration, func()) timer
 }

@@ -7,6 +7,7 @@ type slot struct {
 	e    Entry
 	buf  []byte // the whole storage block behind e.Payload
 	live bool
+	sent bool // handed out at least once (or in doubt from an earlier run)
 }
 
 // ring holds entries in push order between head and tail. Positions are
@@ -170,6 +171,7 @@ func (r *ring) peek() (uint64, bool) {
 // hand moves the cursor past pos, the position peek returned.
 func (r *ring) hand(pos uint64) {
 	r.cursor = pos + 1
+	r.at(pos).sent = true
 	r.inflight++
 	r.inflightBytes += int64(len(r.at(pos).e.Payload))
 }
