@@ -2,8 +2,10 @@ package transport
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -158,6 +160,31 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 				}
 				var err error
 				if _, buf, err = cc.ReadInto(ctx, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWriteTCP measures a client writing binary messages over
+// loopback TCP to a peer that reads and discards them, with a write
+// timeout as the Client sets one: what the progress-measured deadline and
+// fragmentation cost on the real path.
+func BenchmarkWriteTCP(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(sizeName(n), func(b *testing.B) {
+			a, p := tcpPair(b)
+			go func() { _, _ = io.Copy(io.Discard, p) }()
+			c := newConn(connConfig{nc: a, client: true, writeTimeout: 10 * time.Second, noIdleReads: true})
+			defer c.CloseNow()
+			msg := make([]byte, n)
+			ctx := context.Background()
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := c.Write(ctx, MessageBinary, msg); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -105,7 +105,8 @@ type Conn struct {
 	rcvdOnce  sync.Once
 
 	// written counts the bytes the socket has taken (BytesWritten).
-	written atomic.Uint64
+	written  atomic.Uint64
+	rawState // the socket beneath nc, for WriteProgress
 }
 
 func newConn(cfg connConfig) *Conn {

@@ -157,3 +157,11 @@ func TestBytesWritten(t *testing.T) {
 	require.NoError(t, cc.Write(ctx, MessageBinary, make([]byte, 200)))
 	assert.Equal(t, uint64(2+2+4+200), cc.BytesWritten(), "a client's frames carry a mask")
 }
+
+// Over a connection that is not a socket, WriteProgress is BytesWritten.
+func TestWriteProgressWithoutSocket(t *testing.T) {
+	c, _ := memWriter(t, connConfig{})
+	require.NoError(t, c.Write(context.Background(), MessageBinary, make([]byte, 100)))
+	assert.Equal(t, c.BytesWritten(), c.WriteProgress())
+	assert.Equal(t, uint64(102), c.WriteProgress())
+}

@@ -63,7 +63,7 @@ type Conn struct {
 	fired   []bool
 }
 
-func newConn(s *Server, nc net.Conn, ordinal, attempt int, req *http.Request, header http.Header, b Behavior) *Conn {
+func newConn(s *Server, parent context.Context, nc net.Conn, ordinal, attempt int, req *http.Request, header http.Header, b Behavior) *Conn {
 	c := &Conn{
 		srv:      s,
 		ordinal:  ordinal,
@@ -82,7 +82,7 @@ func newConn(s *Server, nc net.Conn, ordinal, attempt int, req *http.Request, he
 		Opened:  c.opened,
 		Live:    true,
 	}
-	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	c.ctx, c.cancel = context.WithCancel(parent)
 	c.readCtx, c.cancelRead = context.WithCancel(c.ctx)
 	return c
 }

@@ -13,8 +13,8 @@ import (
 
 // serveTCP runs one TCP connection: it reads the handshake request, decides
 // how to answer it and, once upgraded, becomes the connection's reader.
-func (s *Server) serveTCP(nc net.Conn, at time.Time) {
-	defer s.wg.Done()
+func (s *Server) serveTCP(r *run, nc net.Conn, at time.Time) {
+	defer r.wg.Done()
 	capped := &headCap{r: nc, left: maxRequestHead}
 	br := bufio.NewReader(capped)
 	req, err := http.ReadRequest(br)
@@ -27,7 +27,7 @@ func (s *Server) serveTCP(nc net.Conn, at time.Time) {
 	}
 	req.RemoteAddr = nc.RemoteAddr().String()
 	attempt := s.recordAttempt(req, at)
-	c := s.handshake(nc, br, req, attempt)
+	c := s.handshake(r, nc, br, req, attempt)
 	if c == nil {
 		s.untrack(nc)
 		return
@@ -65,9 +65,9 @@ func (h *headCap) Read(p []byte) (int, error) {
 
 // handshake answers the request: it holds, refuses or accepts it, and
 // returns the accepted connection or nil.
-func (s *Server) handshake(nc net.Conn, br *bufio.Reader, req *http.Request, attempt int) *Conn {
-	if !s.hold() {
-		return nil // the server is closing; the attempt keeps status 0
+func (s *Server) handshake(r *run, nc net.Conn, br *bufio.Reader, req *http.Request, attempt int) *Conn {
+	if !s.hold(r.ctx) {
+		return nil // the server is stopping; the attempt keeps status 0
 	}
 	route := s.behaviorFor(req.URL.Path)
 	rej := s.takeRejection()
@@ -85,7 +85,7 @@ func (s *Server) handshake(nc net.Conn, br *bufio.Reader, req *http.Request, att
 	var c *Conn
 	w.onHijack = func() error {
 		var err error
-		c, err = s.register(nc, req, attempt, route)
+		c, err = s.register(r, nc, req, attempt, route)
 		return err
 	}
 	tc, err := transport.Accept(w, req, &s.accept)
@@ -138,11 +138,11 @@ func (s *Server) answered(attempt, status int) {
 }
 
 // register records an accepted connection, just before its 101 is written.
-func (s *Server) register(nc net.Conn, req *http.Request, attempt int, route Behavior) (*Conn, error) {
+func (s *Server) register(r *run, nc net.Conn, req *http.Request, attempt int, route Behavior) (*Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
-		return nil, ErrServerClosed
+	if s.closing || s.run != r {
+		return nil, ErrServerClosed // closed, or stopped
 	}
 	ordinal := len(s.conns) + 1
 	b := route
@@ -152,7 +152,7 @@ func (s *Server) register(nc net.Conn, req *http.Request, attempt int, route Beh
 	h := &s.attempts[attempt-1]
 	h.Status = http.StatusSwitchingProtocols
 	h.Conn = ordinal
-	c := newConn(s, nc, ordinal, attempt, req, h.Header, b)
+	c := newConn(s, r.ctx, nc, ordinal, attempt, req, h.Header, b)
 	if s.holds.flaps > 0 {
 		s.holds.flaps--
 		c.flap = true

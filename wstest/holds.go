@@ -1,6 +1,7 @@
 package wstest
 
 import (
+	"context"
 	"net/http"
 	"time"
 )
@@ -95,8 +96,9 @@ func (s *Server) currentLatency() time.Duration {
 }
 
 // hold applies DelayHandshakes and StallHandshakes to a handshake. It
-// reports false when the server closed meanwhile.
-func (s *Server) hold() bool {
+// reports false when the server stopped or closed meanwhile (ctx, the
+// run's, ended).
+func (s *Server) hold(ctx context.Context) bool {
 	s.mu.Lock()
 	d := s.holds.delay
 	s.mu.Unlock()
@@ -105,7 +107,7 @@ func (s *Server) hold() bool {
 		defer t.Stop()
 		select {
 		case <-t.C:
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 			return false
 		}
 	}
@@ -115,11 +117,11 @@ func (s *Server) hold() bool {
 	if gate != nil {
 		select {
 		case <-gate:
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 			return false
 		}
 	}
-	return s.ctx.Err() == nil
+	return ctx.Err() == nil
 }
 
 // takeRejection consumes one pending rejection, if any.

@@ -2,7 +2,6 @@ package wstest
 
 import (
 	"context"
-	"net"
 
 	"github.com/sturdyws/sturdy/transport"
 )
@@ -139,7 +138,7 @@ func (c *Conn) apply(f Fault, holdingW, wait bool) error {
 	case faultDrop:
 		c.kill()
 	case faultReset:
-		if tcp, ok := c.nc.(*net.TCPConn); ok {
+		if tcp, ok := tcpConn(c.nc); ok {
 			// Linger 0 makes close send RST instead of FIN.
 			_ = tcp.SetLinger(0)
 		}

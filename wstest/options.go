@@ -11,9 +11,28 @@ import (
 // 127.0.0.1 whose every path accepts the handshake, records what it
 // receives and sends nothing.
 type Options struct {
-	// IPv6 makes the server listen on [::1] instead of 127.0.0.1.
-	// Default: false.
+	// Addr is the address to listen on, host:port, e.g. "127.0.0.1:18080"
+	// for a server a test must find at a known port; Restart listens on
+	// it again after Stop. Any address net.Listen takes is accepted, but
+	// the server is meant for the loopback interface: it skips the origin
+	// check. Default: a random port of 127.0.0.1 (or [::1] with IPv6), which
+	// Restart also reuses.
+	Addr string
+
+	// IPv6 makes the server listen on [::1] instead of 127.0.0.1 when Addr
+	// is empty. Default: false.
 	IPv6 bool
+
+	// ReadRate limits how fast the server reads from each connection, in
+	// bytes per second, to play a slow link: a client's large message
+	// crawls across at that rate, making progress all along, and what the
+	// client sends behind it (a ping, the next message) waits its turn, as
+	// on a real link with a deep buffer. The kernel's socket buffers on
+	// both sides (a few MiB on loopback) fill at full speed first, so the
+	// limit shows once they are full. Only reads are throttled; what the
+	// server sends (pongs, echoes) goes at full speed. SetReadRate changes
+	// it at any time. Default (0): no limit.
+	ReadRate int64
 
 	// Routes maps a request path (URL.Path, exact match) to its behaviour.
 	// Default: none, so every path gets Default.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,24 +19,26 @@ import (
 // command. It runs in the test's process on real TCP, so clients go through
 // their whole stack. All its methods are safe for concurrent use.
 type Server struct {
-	ln     net.Listener
+	addr   net.Addr // where the server listens, across Stop and Restart
 	url    string
 	log    *slog.Logger
 	accept transport.AcceptOptions
 	script []Rule
 
-	// ctx ends when Close begins; it releases held handshakes and is the
-	// parent of every connection's context.
+	// ctx ends when Close begins; it is the parent of every run's.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// wg counts the accept loop and the goroutine of each TCP connection,
-	// which after an upgrade is the connection's reader.
-	wg        sync.WaitGroup
+	// life serialises Stop, Restart and Close, so at most one run exists
+	// and each has ended before the next begins.
+	life      sync.Mutex
 	closeOnce sync.Once
 	done      chan struct{} // closed when Close has finished
+	// rate is the read throttle in bytes per second, 0 for none.
+	rate atomic.Int64
 
 	mu      sync.Mutex
 	closing bool
+	run     *run          // the listening run; nil while stopped (guarded by mu)
 	changed chan struct{} // closed and replaced on every event; see notifyLocked
 	routes  map[string]Behavior
 	byConn  map[int]Behavior
@@ -53,12 +56,15 @@ type Server struct {
 	sent     int
 }
 
-// NewServer starts a server listening on a random port of 127.0.0.1, or
-// [::1] with Options.IPv6. Close stops it.
+// NewServer starts a server listening on Options.Addr, by default a random
+// port of 127.0.0.1 (or [::1] with Options.IPv6). Close stops it.
 func NewServer(opts Options) (*Server, error) {
-	addr := "127.0.0.1:0"
-	if opts.IPv6 {
-		addr = "[::1]:0"
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+		if opts.IPv6 {
+			addr = "[::1]:0"
+		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -69,9 +75,9 @@ func NewServer(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		ln:  ln,
-		url: "ws://" + ln.Addr().String(),
-		log: log,
+		addr: ln.Addr(),
+		url:  "ws://" + ln.Addr().String(),
+		log:  log,
 		accept: transport.AcceptOptions{
 			Subprotocols: slices.Clone(opts.Subprotocols),
 			// A test server has no cookies to protect, and browsers'
@@ -99,9 +105,11 @@ func NewServer(opts Options) (*Server, error) {
 	if s.byConn == nil {
 		s.byConn = make(map[int]Behavior)
 	}
+	s.rate.Store(max(opts.ReadRate, 0))
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go s.acceptLoop()
+	s.mu.Lock()
+	s.startLocked(ln)
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -121,8 +129,9 @@ func Start(tb testing.TB, opts Options) *Server {
 // ws://[::1]:port), to which a path is appended to pick a route.
 func (s *Server) URL() string { return s.url }
 
-// Addr returns the address the server listens on.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr returns the address the server listens on, the same across Stop
+// and Restart.
+func (s *Server) Addr() net.Addr { return s.addr }
 
 // Handle sets the behaviour of requests for path, from the next handshake
 // on; connections already open keep theirs.
@@ -147,24 +156,13 @@ func (s *Server) HandleConn(ordinal int, b Behavior) {
 // wait. It must not be called from a Behavior hook, which Close waits for.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		s.life.Lock()
+		defer s.life.Unlock()
 		s.mu.Lock()
 		s.closing = true
-		pending := make([]net.Conn, 0, len(s.pending))
-		for nc := range s.pending {
-			pending = append(pending, nc)
-		}
-		conns := append([]*Conn(nil), s.conns...)
 		s.mu.Unlock()
-
 		s.cancel()
-		_ = s.ln.Close()
-		for _, nc := range pending {
-			_ = nc.Close()
-		}
-		for _, c := range conns {
-			c.kill()
-		}
-		s.wg.Wait()
+		s.stopRun()
 
 		s.mu.Lock()
 		s.notifyLocked()
@@ -172,39 +170,6 @@ func (s *Server) Close() {
 		close(s.done)
 	})
 	<-s.done
-}
-
-// acceptLoop accepts TCP connections until the listener closes.
-func (s *Server) acceptLoop() {
-	defer s.wg.Done()
-	for {
-		nc, err := s.ln.Accept()
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return // Close closed the listener
-			}
-			// Out of file descriptors, most likely: wait for some to be
-			// freed, as net/http does, rather than stop serving.
-			s.log.Debug("wstest: accept failed", "err", err)
-			select {
-			case <-time.After(5 * time.Millisecond):
-			case <-s.ctx.Done():
-				return
-			}
-			continue
-		}
-		at := time.Now()
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			_ = nc.Close()
-			continue
-		}
-		s.pending[nc] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serveTCP(nc, at)
-	}
 }
 
 // untrack forgets a TCP connection that was not upgraded and closes it.
