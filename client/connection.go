@@ -112,7 +112,7 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 	if opts.Progress == nil {
 		// A slow link whose socket keeps taking bytes is alive, even when
 		// a pong waits behind a large message on its way out.
-		opts.Progress = conn.BytesWritten
+		opts.Progress = conn.WriteProgress
 	}
 	userDead := opts.OnDead
 	opts.OnDead = func(err error) {
