@@ -57,6 +57,17 @@ type Message struct {
 	Payload []byte
 	// MaxAge overrides Options.MaxAge for this message; zero keeps it.
 	MaxAge time.Duration
+	// Stamp, when set, is given the message's sequence number and the
+	// queue's copy of the payload as the message is queued, before it can
+	// be written or acknowledged, to write the number into the payload in
+	// place (the length cannot change): the way for a program with
+	// concurrent senders to put the number its server acknowledges into
+	// the message. It runs on the goroutine calling SendMessage with the
+	// queue locked, so it must be quick and must not call the Client; a
+	// text payload must stay valid UTF-8 (digits over a placeholder do).
+	// A panic in it is raised again from SendMessage, with the message
+	// queued as far as Stamp got.
+	Stamp func(seq uint64, payload []byte)
 }
 
 // Inbound is a received message.
@@ -129,8 +140,21 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 		c.gate.RUnlock()
 		return 0, c.ended()
 	}
-	seq, err := c.q.Push(ctx, queue.Message{Type: queue.MessageType(m.Type), Payload: m.Payload, MaxAge: maxAge})
+	var stampPanic any
+	stamp := m.Stamp
+	if stamp != nil {
+		// The queue calls it with its lock held: a panic must not escape
+		// there and leave the queue locked for good.
+		stamp = func(seq uint64, p []byte) {
+			defer func() { stampPanic = recover() }()
+			m.Stamp(seq, p)
+		}
+	}
+	seq, err := c.q.Push(ctx, queue.Message{Type: queue.MessageType(m.Type), Payload: m.Payload, MaxAge: maxAge, Stamp: stamp})
 	c.gate.RUnlock()
+	if stampPanic != nil {
+		panic(stampPanic)
+	}
 	if err != nil {
 		if errors.Is(err, queue.ErrClosed) {
 			if e := c.ended(); e != nil {

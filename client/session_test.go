@@ -2,10 +2,13 @@ package client_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,4 +241,85 @@ func TestCallbackPanicsFailTheSession(t *testing.T) {
 			_ = c.Close()
 		})
 	}
+}
+
+// TestStampPutsTheSequenceNumberInThePayload: concurrent senders stamp
+// each message with its sequence number as it is queued; a server that
+// acknowledges the number it finds in the payload is matched exactly,
+// with no prediction by the program.
+func TestStampPutsTheSequenceNumberInThePayload(t *testing.T) {
+	ctx := testCtx(t)
+	ack := func(m wstest.Message) []byte { return append([]byte("ack"), m.Data[len(m.Data)-8:]...) }
+	srv := wstest.Start(t, wstest.Options{Default: wstest.Sink(ack)})
+	c := start(t, ctx, nil, client.Options{URL: srv.URL(), Delivery: client.AtLeastOnce, AckExtractor: parseAck})
+	const senders, each = 8, 200
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				p := append([]byte(fmt.Sprintf("sender %d message %d seq=", g, i)), make([]byte, 8)...)
+				seq, err := c.SendMessage(ctx, client.Message{
+					Type: transport.MessageBinary, Payload: p,
+					Stamp: func(seq uint64, p []byte) { binary.BigEndian.PutUint64(p[len(p)-8:], seq) },
+				})
+				assert.NoError(t, err)
+				assert.NotZero(t, seq)
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, c.Flush(ctx), "every message acknowledged by the number it carries")
+	got := srv.Received()
+	require.Len(t, got, senders*each)
+	for i, m := range got {
+		require.Equal(t, uint64(i+1), binary.BigEndian.Uint64(m.Data[len(m.Data)-8:]), "in queue order, each with its own number")
+	}
+}
+
+// TestStampPanicReachesTheSender: a panicking Stamp panics in SendMessage,
+// on the sender's goroutine, and leaves the queue usable.
+func TestStampPanicReachesTheSender(t *testing.T) {
+	ctx := testCtx(t)
+	c := start(t, ctx, nil, client.Options{URL: wstest.Start(t, wstest.Options{}).URL()})
+	require.PanicsWithValue(t, "bad stamp", func() {
+		_, _ = c.SendMessage(ctx, client.Message{Type: transport.MessageBinary, Payload: []byte("x"),
+			Stamp: func(uint64, []byte) { panic("bad stamp") }})
+	})
+	_, err := c.Send(ctx, transport.MessageBinary, []byte("after"))
+	require.NoError(t, err)
+	require.NoError(t, c.Flush(ctx))
+}
+
+// TestFromContextInHooks: OnConnect and Endpoint reach their Client from
+// the context they are given, so MarkHealthy needs no variable of the
+// program's.
+func TestFromContextInHooks(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	seen := make(chan *client.Client, 2)
+	c := start(t, ctx, nil, client.Options{
+		Endpoint: func(hctx context.Context) (string, http.Header, error) {
+			c, ok := client.FromContext(hctx)
+			if ok {
+				seen <- c
+			}
+			return srv.URL(), nil, nil
+		},
+		OnConnect: func(hctx context.Context, _ *transport.Conn) error {
+			c, ok := client.FromContext(hctx)
+			if !ok {
+				return errors.New("no Client in OnConnect's context")
+			}
+			c.MarkHealthy()
+			seen <- c
+			return nil
+		},
+	})
+	require.NoError(t, c.WaitConnected(ctx))
+	assert.Same(t, c, <-seen)
+	assert.Same(t, c, <-seen)
+	_, ok := client.FromContext(ctx)
+	assert.False(t, ok)
 }

@@ -45,6 +45,9 @@ func (m *Memory) Push(ctx context.Context, msg Message) (uint64, error) {
 	}
 	m.seq++
 	e.Seq, e.Payload = m.seq, buf[:n:n]
+	if msg.Stamp != nil {
+		msg.Stamp(e.Seq, e.Payload)
+	}
 	m.watch(e.Deadline)
 	m.ring.push(e, buf)
 	if m.waiting {

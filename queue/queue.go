@@ -81,6 +81,18 @@ type Message struct {
 	// handed out; after that it is dropped as expired instead of being sent
 	// late. Zero or negative means no limit.
 	MaxAge time.Duration
+
+	// Stamp, when set, is called by Push with the sequence number the
+	// message is given and the queue's own copy of the payload, before the
+	// entry can be handed out (and, for a File, before its record is
+	// written), so the program can write the number into the payload:
+	// atomic with the push, whatever other goroutines push meanwhile, and
+	// before any acknowledgement of that number can arrive. It may change
+	// the payload's bytes, not its length. It runs with the queue's lock
+	// held, on the goroutine that called Push: it must be quick, must not
+	// call the queue, and must not panic. It is not called for a message
+	// that is refused or dropped as it arrives.
+	Stamp func(seq uint64, payload []byte)
 }
 
 // Entry is a message held by a queue.
