@@ -8,10 +8,11 @@ import "encoding/binary"
 type scanner struct {
 	damage []Damage
 
-	// after is the highest sequence number known given out so far (a push,
-	// or a segment's base); waiting indexes the first damage still waiting
-	// for its Before.
+	// after is the highest push number met so far, known the highest
+	// number known given out (pushes, and segments' bases); waiting
+	// indexes the first damage still waiting for its Before.
 	after   uint64
+	known   uint64
 	waiting int
 	records int
 
@@ -22,8 +23,10 @@ type scanner struct {
 
 // segment starts a new segment whose header says base.
 func (s *scanner) segment(base uint64) {
+	// Not after: a compacted segment copies messages numbered below its
+	// base, and damage among them must be bounded by them.
 	s.segMax = 0
-	s.after = max(s.after, base)
+	s.known = max(s.known, base)
 }
 
 // report adds a damage, bounded by the records around it.
@@ -59,7 +62,7 @@ func (s *scanner) scan(data []byte, base int, name string, last bool, visit func
 			// A removal or mark names a number already given out; once
 			// damage has hidden some pushes that cannot be checked, and the
 			// damage is reported already.
-			if (r.kind == kindPush && r.seq <= s.segMax) || (r.kind != kindPush && r.seq > s.after && len(s.damage) == 0) {
+			if (r.kind == kindPush && r.seq <= s.segMax) || (r.kind != kindPush && r.seq > max(s.after, s.known) && len(s.damage) == 0) {
 				d.Length, d.Seq = int64(n), r.seq
 				s.report(d)
 			}
