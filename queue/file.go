@@ -151,6 +151,7 @@ type File struct {
 	segBytes   int64
 	logger     *slog.Logger
 	lock       *os.File
+	meta       *metaFile // guarded by mu
 	recovery   Recovery
 
 	log  segLog // guarded by mu
@@ -188,6 +189,20 @@ func (f *File) Close() error {
 	f.stopExpiry()
 	f.mu.Unlock()
 	err := f.sync.close(f)
+	f.mu.Lock()
+	if f.log.broken == nil {
+		// A clean close: numbers stop exactly where they did, and the
+		// newest segment's size is recorded, so a cut is seen next time.
+		m := f.meta.m
+		m.reserved, m.closedSize = f.seq, uint64(f.log.active().size)
+		if merr := f.meta.store(m, f.syncPolicy != SyncNever); err == nil {
+			err = merr
+		}
+	}
+	if cerr := f.meta.file.Close(); err == nil {
+		err = cerr
+	}
+	f.mu.Unlock()
 	if lerr := unlockDir(f.lock); err == nil {
 		err = lerr
 	}

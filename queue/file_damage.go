@@ -6,24 +6,43 @@ import "strconv"
 type DamageKind int
 
 const (
-	// TornTail: the last segment ends in a record that is incomplete or
-	// fails its checksum, with nothing valid after it: a write cut short
-	// by a crash. The bytes are truncated. The record was never reported
-	// as durable (Push had not returned under SyncAlways), so nothing
-	// promised is lost; under the weaker policies it may be a message
-	// whose Push returned.
+	// TornTail: the last segment ends in a record cut short (a header
+	// cut short, or a verified header whose payload is cut short) or in
+	// zeros: a write cut short by a crash. The bytes are truncated. A
+	// complete record that fails its checksum is Corrupt, not TornTail.
+	// The record was never reported as durable (Push had not returned
+	// under SyncAlways), so nothing promised is lost; under the weaker
+	// policies it may be a message whose Push returned.
 	TornTail DamageKind = iota + 1
 
-	// Corrupt: a damaged stretch with valid records after it, or at the end
-	// of a segment that is not the last: something changed bytes that had
-	// been written whole. The records in it are lost (a lost push is a
-	// lost message, a lost acknowledgement a message that comes back);
-	// every valid record after it is kept. OpenFile then rewrites the log
-	// without the damage, so it is reported once.
+	// Corrupt: something changed bytes that had been written whole: a
+	// record whose checksum fails (Seq is its number when its header still
+	// verifies), records out of order, a segment header that fails, or a
+	// damaged stretch at the end of a segment that is not the last. The
+	// records in it are lost (a lost push is a lost message, a lost
+	// acknowledgement a message that comes back); every valid record after
+	// it is kept. OpenFile then rewrites the log without the damage, so it
+	// is reported once.
 	Corrupt
+
+	// Lost: a whole segment file is missing (Offset and Length 0), or a
+	// segment is shorter than the log recorded (the next segment's header,
+	// or META after a clean Close, says how long it was): bytes at Offset,
+	// Length long, are gone. Every record in them is lost: pushes, whose
+	// numbers lie between After and Before, and removals, whose messages
+	// may come back.
+	Lost
+
+	// LostMeta: the META file, which holds how far numbers were given out
+	// and which segments the log has, is missing or damaged beside a log
+	// that has segments. Numbering continues after the highest number the
+	// log holds, so numbers given out after it (their records lost too)
+	// could be given out again, and a missing first or last segment cannot
+	// be detected. OpenFile writes a new META.
+	LostMeta
 )
 
-var damageNames = [...]string{"", "TornTail", "Corrupt"}
+var damageNames = [...]string{"", "TornTail", "Corrupt", "Lost", "LostMeta"}
 
 // String returns the kind's name.
 func (k DamageKind) String() string {

@@ -21,11 +21,12 @@ type logRecord struct {
 }
 
 // referenceLog writes a small log over several segments, with individual
-// and cumulative acks among the pushes, and returns its files and records.
+// and cumulative acks among the pushes, closes it cleanly, and returns its
+// files (META last) and records.
 func referenceLog(t *testing.T) (names []string, files [][]byte, recs []logRecord) {
 	t.Helper()
 	dir := t.TempDir()
-	f := openTestFile(t, dir, FileOptions{Sync: SyncNever, SegmentBytes: 160})
+	f := openTestFile(t, dir, FileOptions{Sync: SyncNever, SegmentBytes: 200})
 	for i, p := range []string{"alpha", "b", "", "delta", "echo", "foxtrot", "g", "hotel"} {
 		filePush(t, f, p, 0)
 		switch i {
@@ -45,14 +46,16 @@ func referenceLog(t *testing.T) (names []string, files [][]byte, recs []logRecor
 		data, err := os.ReadFile(filepath.Join(dir, n))
 		require.NoError(t, err)
 		files = append(files, data)
-		for off := 0; off < len(data); {
+		for off := segHeaderSize; off < len(data); {
 			r, size, err := decodeRecord(data[off:])
 			require.NoError(t, err)
 			recs = append(recs, logRecord{seg: i, off: off, size: size, kind: r.kind, seq: r.seq, detail: string(r.payload)})
 			off += size
 		}
 	}
-	return names, files, recs
+	m, err := os.ReadFile(filepath.Join(dir, metaName))
+	require.NoError(t, err)
+	return append(names, metaName), append(files, m), recs
 }
 
 // replay is what the log's records mean, written as plainly as possible:
@@ -80,10 +83,10 @@ func replay(recs []logRecord, lost func(i int) bool) []string {
 }
 
 // bounds returns the After and Before a damage over recs[from:to] must
-// carry: the highest push or base number before, the first push after.
+// carry: the highest push number before, the first push after.
 func bounds(recs []logRecord, from, to int) (after, before uint64) {
 	for _, r := range recs[:from] {
-		if r.kind == kindPush || r.kind == kindBase {
+		if r.kind == kindPush {
 			after = max(after, r.seq)
 		}
 	}
@@ -95,20 +98,22 @@ func bounds(recs []logRecord, from, to int) (after, before uint64) {
 	return after, 0
 }
 
-// writeLog replaces the segment files of dir with files.
+// writeLog replaces the files of dir with files.
 func writeLog(t *testing.T, dir string, names []string, files [][]byte) {
 	t.Helper()
 	require.NoError(t, os.RemoveAll(dir))
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	for i, n := range names {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, n), files[i], 0o600))
+		if files[i] != nil {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, n), files[i], 0o600))
+		}
 	}
 }
 
-// checkOpen opens dir and requires the entries and the one damage
-// expected, then opens it again and requires the same entries and no
-// damage: each damage is reported once.
-func checkOpen(t *testing.T, dir string, want []string, damage *Damage, what string) {
+// checkOpen opens dir, requires the entries expected and lets check judge
+// the damage reported; then opens it again and requires the same entries
+// and no damage: each damage is reported once.
+func checkOpen(t *testing.T, dir string, want []string, check func([]Damage), what string) {
 	t.Helper()
 	f, err := OpenFile(dir, FileOptions{Sync: SyncNever})
 	require.NoError(t, err, what)
@@ -116,11 +121,7 @@ func checkOpen(t *testing.T, dir string, want []string, damage *Damage, what str
 	got := fileHeld(t, f)
 	require.NoError(t, f.Close())
 	require.Equal(t, want, got, what)
-	if damage == nil {
-		require.Empty(t, rec.Damage, what)
-	} else {
-		require.Equal(t, []Damage{*damage}, rec.Damage, what)
-	}
+	check(rec.Damage)
 	f, err = OpenFile(dir, FileOptions{Sync: SyncNever})
 	require.NoError(t, err, what)
 	rec = f.Recovery()
@@ -130,15 +131,17 @@ func checkOpen(t *testing.T, dir string, want []string, damage *Damage, what str
 	require.Empty(t, rec.Damage, what+", reopened")
 }
 
-// TestFileTruncatedAtEveryOffset cuts each segment of a small log at every
-// length it can have: the records cut off are lost, reported as a torn
-// tail in the last segment and as corruption elsewhere, and every other
-// record is kept.
+// TestFileTruncatedAtEveryOffset cuts each segment of a cleanly closed log
+// at every length it can have: the records cut off are lost, every other
+// record is kept, and the cut is reported as Lost in that segment, with
+// the bytes missing (the next segment's header, or META for the newest,
+// records each segment's length), preceded by the partial record when the
+// cut fell inside one.
 func TestFileTruncatedAtEveryOffset(t *testing.T) {
 	names, files, recs := referenceLog(t)
 	dir := filepath.Join(t.TempDir(), "q")
-	for s := range names {
-		last := s == len(names)-1
+	segs := len(names) - 1
+	for s := range segs {
 		for cut := 0; cut < len(files[s]); cut++ {
 			damaged := slices.Clone(files)
 			damaged[s] = files[s][:cut]
@@ -150,28 +153,34 @@ func TestFileTruncatedAtEveryOffset(t *testing.T) {
 				end = len(recs)
 			}
 			want := replay(recs, func(i int) bool { return i >= first && i < end })
-			var d *Damage
-			if r := recs[first]; r.off != cut {
-				d = &Damage{Kind: Corrupt, Segment: names[s], Offset: int64(r.off), Length: int64(cut - r.off)}
-				if last {
-					d.Kind = TornTail
+			what := names[s] + " cut at " + strconv.Itoa(cut)
+			checkOpen(t, dir, want, func(ds []Damage) {
+				require.NotEmpty(t, ds, what)
+				lost := ds[len(ds)-1]
+				require.Equal(t, Damage{Kind: Lost, Segment: names[s], Offset: int64(cut), Length: int64(len(files[s]) - cut), After: lost.After, Before: lost.Before}, lost, what)
+				if first >= 0 && first < end {
+					after, before := bounds(recs, first, end)
+					require.LessOrEqual(t, lost.After, after, what)
+					require.Equal(t, before, lost.Before, what)
 				}
-				d.Seq, _ = peekSeq(files[s][r.off:cut])
-				d.After, d.Before = bounds(recs, first, end)
-			}
-			checkOpen(t, dir, want, d, names[s]+" cut at "+strconv.Itoa(cut))
+				for _, d := range ds[:len(ds)-1] {
+					require.Equal(t, names[s], d.Segment, what)
+					require.Less(t, d.Offset, int64(cut), what)
+				}
+			}, what)
 		}
 	}
 }
 
 // TestFileFlippedAtEveryOffset damages each byte of a small log in turn:
-// exactly the record holding it is lost and reported, with its sequence
-// number when that field survived, and every other record is kept.
+// exactly the record holding it is lost and reported as Corrupt (never
+// TornTail, even in the complete last record), with its sequence number,
+// and every other record is kept. A flipped segment header is Corrupt and
+// costs no record.
 func TestFileFlippedAtEveryOffset(t *testing.T) {
 	names, files, recs := referenceLog(t)
 	dir := filepath.Join(t.TempDir(), "q")
 	for k, r := range recs {
-		segEnd := k == len(recs)-1 || recs[k+1].seg != r.seg
 		for o := r.off; o < r.off+r.size; o++ {
 			damaged := slices.Clone(files)
 			damaged[r.seg] = slices.Clone(files[r.seg])
@@ -179,16 +188,27 @@ func TestFileFlippedAtEveryOffset(t *testing.T) {
 			writeLog(t, dir, names, damaged)
 
 			want := replay(recs, func(i int) bool { return i == k })
-			d := &Damage{Kind: Corrupt, Segment: names[r.seg], Offset: int64(r.off), Length: int64(r.size)}
-			if segEnd && r.seg == len(names)-1 {
-				d.Kind = TornTail
-			}
-			d.Seq, _ = peekSeq(damaged[r.seg][r.off:])
-			if o < r.off+10 || o >= r.off+18 {
-				require.Equal(t, r.seq, d.Seq)
-			}
+			d := Damage{Kind: Corrupt, Segment: names[r.seg], Offset: int64(r.off), Length: int64(r.size), Seq: r.seq}
 			d.After, d.Before = bounds(recs, k, k+1)
-			checkOpen(t, dir, want, d, names[r.seg]+" flipped at "+strconv.Itoa(o))
+			if o >= r.off+16 && o < r.off+24 {
+				d.Seq, _ = peekSeq(damaged[r.seg][r.off:]) // the number itself was hit
+			}
+			what := names[r.seg] + " flipped at " + strconv.Itoa(o)
+			checkOpen(t, dir, want, func(ds []Damage) { require.Equal(t, []Damage{d}, ds, what) }, what)
+		}
+	}
+	for s := range len(names) - 1 {
+		for o := range segHeaderSize {
+			damaged := slices.Clone(files)
+			damaged[s] = slices.Clone(files[s])
+			damaged[s][o] ^= 0x01
+			writeLog(t, dir, names, damaged)
+			what := names[s] + " header flipped at " + strconv.Itoa(o)
+			checkOpen(t, dir, replay(recs, func(int) bool { return false }), func(ds []Damage) {
+				require.Len(t, ds, 1, what)
+				require.Equal(t, Corrupt, ds[0].Kind, what)
+				require.Equal(t, Damage{Kind: Corrupt, Segment: names[s], Length: segHeaderSize, After: ds[0].After, Before: ds[0].Before}, ds[0], what)
+			}, what)
 		}
 	}
 }

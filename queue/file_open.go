@@ -1,10 +1,7 @@
 package queue
 
 import (
-	"cmp"
 	"os"
-	"path/filepath"
-	"slices"
 	"time"
 )
 
@@ -77,6 +74,9 @@ func (f *File) closeFiles() {
 			_ = a.file.Close()
 		}
 	}
+	if f.meta != nil {
+		_ = f.meta.file.Close()
+	}
 }
 
 // recovered is a message read back from the log.
@@ -84,102 +84,6 @@ type recovered struct {
 	e   Entry
 	buf []byte // the whole storage block behind e.Payload
 	seg int    // index in log.segs of the segment holding its last copy
-}
-
-// recover reads the log, restores the queue and starts a new active
-// segment. Called with mu held, before anyone else can see f.
-func (f *File) recover() error {
-	names, err := segmentNames(f.dir)
-	if err != nil {
-		return err
-	}
-	var (
-		sc         scanner
-		live       = make(map[uint64]*recovered)
-		through    uint64 // the highest AckThrough
-		duplicates bool
-	)
-	for i, name := range names {
-		index, _ := parseSegName(name)
-		path := filepath.Join(f.dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		seg := &segment{index: index}
-		if i > 0 {
-			// Ranges stay sorted even through a segment with no push or
-			// base record (one torn at its start).
-			seg.maxSeq = f.log.segs[i-1].maxSeq
-		}
-		f.log.segs = append(f.log.segs, seg)
-		f.log.next = index + 1
-		last := i == len(names)-1
-		keep := sc.scan(data, name, last, func(r *record) {
-			f.seq = max(f.seq, r.seq)
-			switch r.kind {
-			case kindBase:
-				seg.maxSeq = max(seg.maxSeq, r.seq)
-			case kindPush:
-				seg.maxSeq = max(seg.maxSeq, r.seq)
-				if old, ok := live[r.seq]; ok {
-					// A compaction was cut short: the copy is as good as
-					// the original.
-					duplicates = true
-					f.store.put(old.buf)
-				}
-				e, buf := f.entryOf(r)
-				live[r.seq] = &recovered{e: e, buf: buf, seg: len(f.log.segs) - 1}
-			case kindAck:
-				if old, ok := live[r.seq]; ok {
-					f.store.put(old.buf)
-					delete(live, r.seq)
-				}
-			case kindAckThrough:
-				through = max(through, r.seq)
-			case kindMark:
-				f.log.marked = max(f.log.marked, r.seq)
-			}
-		})
-		seg.size = int64(keep)
-		if keep < len(data) && last {
-			if err := os.Truncate(path, int64(keep)); err != nil {
-				return err
-			}
-		}
-	}
-	f.recovery = Recovery{Segments: len(names), Records: sc.records, LastSeq: f.seq, Damage: sc.damage}
-	for _, d := range sc.damage {
-		if f.logger != nil {
-			f.logger.Warn(d.String())
-		}
-	}
-	entries := make([]*recovered, 0, len(live))
-	for seq, r := range live {
-		if seq > through {
-			r.e.InDoubt = seq <= f.log.marked
-			entries = append(entries, r)
-		} else {
-			f.store.put(r.buf)
-		}
-	}
-	slices.SortFunc(entries, func(a, b *recovered) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
-	overflow := f.restore(entries)
-
-	corrupt := slices.ContainsFunc(sc.damage, func(d Damage) bool { return d.Kind == Corrupt })
-	if err := f.startSegment(corrupt || duplicates || f.shouldCompact()); err != nil {
-		return err
-	}
-	for _, r := range overflow {
-		// The active segment exists now, so the drop can be logged.
-		rec := record{kind: kindAck, seq: r.e.Seq}
-		if _, err := f.appendRec(&rec); err != nil {
-			return err
-		}
-		f.drop(slot{e: r.e, buf: r.buf}, ReasonOverflowOldest)
-	}
-	f.trim()
-	return nil
 }
 
 // entryOf turns a push record into an entry whose payload is in buf, a

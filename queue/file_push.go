@@ -27,6 +27,14 @@ func (f *File) Push(ctx context.Context, msg Message) (uint64, error) {
 		f.unlock()
 		return 0, err
 	}
+	if f.seq >= f.meta.m.reserved {
+		// Numbers are reserved in META before they are given out, so a
+		// crash that loses the log's tail cannot make them repeat.
+		if err := f.storeMeta(f.seq+seqBlock, f.meta.m.oldest); err != nil {
+			f.unlock()
+			return 0, err
+		}
+	}
 	e.Seq, e.Payload = f.seq+1, msg.Payload
 	// The record goes to the log before the entry joins the queue, under
 	// the same lock, so the log holds pushes in sequence order and the

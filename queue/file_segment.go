@@ -106,7 +106,7 @@ func (f *File) appendRec(r *record) (uint64, error) {
 	if l.broken != nil {
 		return 0, l.broken
 	}
-	if s := l.active(); s.size > recHeaderSize && s.size+int64(r.size()) > f.segBytes {
+	if s := l.active(); s.size > segHeaderSize && s.size+int64(r.size()) > f.segBytes {
 		if err := f.startSegment(f.shouldCompact()); err != nil {
 			return 0, err
 		}
@@ -153,7 +153,11 @@ func (f *File) startSegment(compact bool) error {
 		return err
 	}
 	s := &segment{index: l.next, file: file, maxSeq: f.seq}
-	if err := f.fillSegment(s, compact); err != nil {
+	h := segHeader{index: l.next, base: f.seq, prevIndex: l.next}
+	if len(l.segs) > 0 {
+		h.prevIndex, h.prevSize = l.active().index, uint64(l.active().size)
+	}
+	if err := f.fillSegment(s, h, compact); err != nil {
 		_ = file.Close()
 		_ = os.Remove(path)
 		return err
@@ -170,6 +174,11 @@ func (f *File) startSegment(compact bool) error {
 		}
 	}
 	l.segs = append(l.segs, s)
+	// META learns of the segment only once it exists, so a crash in
+	// between leaves a segment META does not list yet, which is read as
+	// any other, never one META lists and the directory lacks. A failure
+	// here only weakens the next recovery's checks.
+	f.warn(f.storeMeta(f.meta.m.reserved, l.segs[0].index), "cannot record a new segment in META")
 	if compact {
 		for _, old := range l.segs[:len(l.segs)-1] {
 			// maxSeq 0 keeps the ranges sorted and sends every lookup to
@@ -182,10 +191,10 @@ func (f *File) startSegment(compact bool) error {
 	return nil
 }
 
-// fillSegment writes the new segment's base record and, for a compaction,
-// a copy of every live message, in order, then syncs it.
-func (f *File) fillSegment(s *segment, compact bool) error {
-	buf := appendRecord(f.log.enc[:0], &record{kind: kindBase, seq: f.seq})
+// fillSegment writes the new segment's header and, for a compaction, a
+// copy of every live message, in order, then syncs it.
+func (f *File) fillSegment(s *segment, h segHeader, compact bool) error {
+	buf := appendSegHeader(f.log.enc[:0], h)
 	flush := func() error {
 		if _, err := s.file.WriteAt(buf, s.size); err != nil {
 			return err
@@ -244,6 +253,19 @@ func pushRecord(e *Entry) record {
 // would bring those messages back. Called with mu held.
 func (f *File) trim() {
 	l := &f.log
+	k := 0
+	for k < len(l.segs)-1 && l.segs[k].live == 0 {
+		k++
+	}
+	if k == 0 {
+		return
+	}
+	// META first: a segment deleted that META still lists would read as
+	// lost; one META no longer lists is deleted by the next OpenFile.
+	if err := f.storeMeta(f.meta.m.reserved, l.segs[k].index); err != nil {
+		f.warn(err, "cannot record released segments in META")
+		return
+	}
 	for len(l.segs) > 1 && l.segs[0].live == 0 {
 		err := os.Remove(filepath.Join(f.dir, segName(l.segs[0].index)))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -268,4 +290,18 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// storeMeta records in META the numbers reserved and the segments of the
+// log, fsynced unless the policy is SyncNever. Called with mu held.
+func (f *File) storeMeta(reserved, oldest uint64) error {
+	m := meta{reserved: reserved, newest: f.log.active().index, oldest: oldest}
+	return f.meta.store(m, f.syncPolicy != SyncNever)
+}
+
+// warn logs err, if any, with what failed.
+func (f *File) warn(err error, what string) {
+	if err != nil && f.logger != nil {
+		f.logger.Warn("queue: "+what, "err", err)
+	}
 }
