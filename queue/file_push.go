@@ -35,20 +35,24 @@ func (f *File) Push(ctx context.Context, msg Message) (uint64, error) {
 			return 0, err
 		}
 	}
-	e.Seq, e.Payload = f.seq+1, msg.Payload
+	buf := f.store.get(n)
+	copy(buf, msg.Payload)
+	e.Seq, e.Payload = f.seq+1, buf[:n:n]
+	if msg.Stamp != nil {
+		// Before the record: the log must hold the stamped bytes.
+		msg.Stamp(e.Seq, e.Payload)
+	}
 	// The record goes to the log before the entry joins the queue, under
 	// the same lock, so the log holds pushes in sequence order and the
 	// writer can never send a message the log does not have.
 	rec := pushRecord(&e)
 	pos, err := f.appendRec(&rec)
 	if err != nil {
+		f.store.put(buf)
 		f.unlock()
 		return 0, err
 	}
 	f.seq++
-	buf := f.store.get(n)
-	copy(buf, msg.Payload)
-	e.Payload = buf[:n:n]
 	f.watch(e.Deadline)
 	f.ring.push(e, buf)
 	if f.waiting {

@@ -11,7 +11,9 @@ import (
 
 // stampedQueues are the queues whose Push honours Message.Stamp.
 func stampedQueues(t *testing.T) map[string]Queue {
-	return map[string]Queue{"Memory": NewMemory(Options{})}
+	f, err := OpenFile(t.TempDir(), FileOptions{Sync: SyncNever})
+	require.NoError(t, err)
+	return map[string]Queue{"Memory": NewMemory(Options{}), "File": f}
 }
 
 // TestStampWritesTheSequenceNumber: eight goroutines push at once, each
@@ -43,6 +45,28 @@ func TestStampWritesTheSequenceNumber(t *testing.T) {
 				require.NoError(t, q.Ack(e.Seq))
 			}
 		})
+	}
+}
+
+// TestStampedPayloadIsWhatTheLogKeeps: a File logs the stamped bytes, so
+// the number survives a reopen.
+func TestStampedPayloadIsWhatTheLogKeeps(t *testing.T) {
+	dir := t.TempDir()
+	f, err := OpenFile(dir, FileOptions{Sync: SyncNever})
+	require.NoError(t, err)
+	stamp := func(seq uint64, p []byte) { binary.BigEndian.PutUint64(p, seq*3) }
+	for range 3 {
+		_, err := f.Push(context.Background(), Message{Payload: make([]byte, 8), Stamp: stamp})
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Close())
+	f, err = OpenFile(dir, FileOptions{Sync: SyncNever})
+	require.NoError(t, err)
+	defer f.Close()
+	for range 3 {
+		e, ok := f.TryNext()
+		require.True(t, ok)
+		require.Equal(t, e.Seq*3, binary.BigEndian.Uint64(e.Payload))
 	}
 }
 
