@@ -65,7 +65,7 @@ func TestCrashedAgentDeliversEverything(t *testing.T) {
 	err := run(ctx, []string{"-dir", dir, "-readings", "2", "-every", "0", "-retry", "20ms"}, &out, &out, nil)
 	require.NoError(t, err, out.String())
 	require.Contains(t, out.String(), "7 unsent readings from earlier runs", out.String())
-	require.Contains(t, out.String(), "server received readings #1 to #9, in order", out.String())
+	require.Contains(t, out.String(), "server received all 9 readings (#1 to", out.String())
 
 	q, err := queue.OpenFile(dir, queue.FileOptions{})
 	require.NoError(t, err)
@@ -87,7 +87,7 @@ func TestAgentReportsDrops(t *testing.T) {
 		"reading #1 not delivered: Overflow",
 		"reading #2 not delivered: Overflow",
 		"every reading acknowledged, except 2 dropped by the queue",
-		"server received readings #3 to #5, in order",
+		"server received all 3 readings (#3 to #5), in order",
 	} {
 		require.Contains(t, out.String(), want, out.String())
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,13 +44,20 @@ func TestNewClientReplaysWhatTheOldOneLeft(t *testing.T) {
 		return c, q
 	}
 	var sent [][]byte
+	var last uint64
 	send := func(c *client.Client) {
-		p, err := json.Marshal(sample(uint64(len(sent)+1), time.Now()))
+		p, err := sample(len(sent), time.Now()).encode()
 		require.NoError(t, err)
-		seq, err := c.Send(ctx, transport.MessageText, p)
+		var stamped []byte
+		seq, err := c.SendMessage(ctx, client.Message{Type: transport.MessageText, Payload: p,
+			Stamp: func(seq uint64, q []byte) { stampSeq(seq, q); stamped = append([]byte(nil), q...) }})
 		require.NoError(t, err)
-		require.Equal(t, uint64(len(sent)+1), seq, "numbering continues across the restart")
-		sent = append(sent, p)
+		require.Greater(t, seq, last, "numbering goes on across the restart, never back")
+		n, ok := wstest.ParseSeq(stamped)
+		require.True(t, ok, "%s", stamped)
+		require.Equal(t, seq, n, "the payload carries its own number")
+		last = seq
+		sent = append(sent, stamped)
 	}
 
 	old, _ := start()
