@@ -298,11 +298,25 @@ func runSoak(t *testing.T, delivery client.Delivery, mode soakMode) {
 	if m := rec.maxDialing.Load(); m != 1 {
 		t.Errorf("%d dials were in progress at once, want 1", m)
 	}
-	reconnects := 0
+	reconnects, heartbeatDeaths, blackHoles := 0, 0, 0
 	for _, sc := range rec.changes {
 		if sc.To == client.Connected && sc.Conn > 1 {
 			reconnects++
 		}
+		if sc.To == client.Reconnecting && errors.Is(sc.Cause, heartbeat.ErrDead) {
+			heartbeatDeaths++
+			t.Logf("heartbeat death at %5.1fs: %v", sc.At.Sub(began).Seconds(), sc.Cause)
+		}
+	}
+	for _, f := range faults {
+		if strings.HasPrefix(f.name, "timeout ") {
+			blackHoles++
+		}
+	}
+	if heartbeatDeaths > blackHoles {
+		// Only a black hole may look dead: a link that is merely slow
+		// keeps taking bytes, and its pings wait behind them.
+		t.Errorf("%d connections declared dead by the heartbeat, but only %d black holes: a slow link was taken for a dead one", heartbeatDeaths, blackHoles)
 	}
 	var summary string
 	if delivery == client.AtLeastOnce {
@@ -337,8 +351,8 @@ func runSoak(t *testing.T, delivery client.Delivery, mode soakMode) {
 	if peak > 512<<20 {
 		t.Errorf("peak heap %d MiB, want under 512 MiB", peak>>20)
 	}
-	t.Logf("soak %v: seed %d, %d faults, %s; %d server connections, %d reconnects, %d dial attempts, sent counter %d, peak heap %.1f MiB (whole test process), %v",
-		label, cfg.seed, len(faults), summary, conns, reconnects, rec.dials.Load(), stats.Sent, float64(peak)/(1<<20), time.Since(began).Round(time.Millisecond))
+	t.Logf("soak %v: seed %d, %d faults, %s; %d server connections, %d reconnects (%d by the heartbeat, %d black holes), %d dial attempts, sent counter %d, peak heap %.1f MiB (whole test process), %v",
+		label, cfg.seed, len(faults), summary, conns, reconnects, heartbeatDeaths, blackHoles, rec.dials.Load(), stats.Sent, float64(peak)/(1<<20), time.Since(began).Round(time.Millisecond))
 }
 
 // describeDeadLetters lists dead letters as seq:reason runs, for a

@@ -84,6 +84,12 @@ type wireConn struct {
 	p  wireParser
 }
 
+// NetConn returns the socket beneath, as tls.Conn does, so the transport
+// can still ask the kernel how much of what it wrote is acknowledged
+// (transport.Conn.WriteProgress): without it the heartbeat would see a
+// slow link's progress only in the bursts a full socket takes bytes in.
+func (c *wireConn) NetConn() net.Conn { return c.Conn }
+
 // Write stamps the time before handing p to the socket: that is when the
 // client let go of the bytes; how long the kernel or the proxy then holds
 // them is the network's doing, not the client's. Only the bytes the socket
