@@ -111,8 +111,13 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 	opts := c.opts.Heartbeat
 	if opts.Progress == nil {
 		// A slow link whose socket keeps taking bytes is alive, even when
-		// a pong waits behind a large message on its way out.
+		// a pong waits behind a large message on its way out; but once
+		// the peer's TCP has acknowledged the ping itself (where the
+		// kernel can tell), its pong is due within the timeout.
 		opts.Progress = conn.WriteProgress
+		if _, exact := conn.WriteAcked(); exact {
+			opts.Sent = conn.BytesWritten
+		}
 	}
 	userDead := opts.OnDead
 	opts.OnDead = func(err error) {

@@ -17,7 +17,17 @@ type probe struct {
 	judged   bool          // the deadline has passed and the peer was alive
 	sent     time.Time     // when the ping left
 	progress uint64        // Options.Progress once the ping was written, then at each extension
+	end      uint64        // Options.Sent once the ping was written: where its last byte lies
+	queued   uint64        // bytes not yet acknowledged once the ping was written, the ping's included
+	received bool          // Options.Sent is set and the peer has acknowledged the ping's bytes
 }
+
+// nothingAhead is how many unacknowledged bytes a ping may have had ahead
+// of it, itself included, and still count as having reached the peer at
+// once: a ping frame is at most 131 bytes, and a confirmation ping or a
+// small message may ride with it. A ping with more ahead may have crossed
+// only at the end of its wait, so it is given a timeout from then.
+const nothingAhead = 4 << 10
 
 // run is the monitor's goroutine. It wakes only on its own timer, at the
 // next tick or the outstanding ping's deadline, whichever is first, and reads
@@ -104,7 +114,24 @@ func (m *Monitor) verdict(p *probe) int {
 		return alive // answered
 	}
 	if f := m.opts.Progress; f != nil {
-		if n := f(); n != p.progress {
+		n := f()
+		switch {
+		case m.opts.Sent == nil:
+			if n != p.progress {
+				p.progress = n
+				return moving
+			}
+		case p.received:
+			// The peer has had the ping for a whole timeout.
+		case n >= p.end && p.queued > nothingAhead:
+			// The ping crossed during this wait, behind data: its pong
+			// is due a timeout from now.
+			p.received = true
+			return moving
+		case n >= p.end:
+			// Nothing was ahead of the ping: the peer has had it for
+			// about the whole timeout.
+		case n != p.progress:
 			p.progress = n
 			return moving
 		}
@@ -134,6 +161,11 @@ func (m *Monitor) ping(p *probe, now time.Time) error {
 	case err == nil:
 		if f := m.opts.Progress; f != nil {
 			p.progress = f()
+			if sent := m.opts.Sent; sent != nil {
+				p.end = sent()
+				p.queued = p.end - min(p.progress, p.end)
+				p.received = p.progress >= p.end
+			}
 			// A send that writes made last past the deadline: the
 			// reply is due a timeout after the ping is out.
 			if written := m.clock().Now(); written.After(p.deadline) {

@@ -114,6 +114,21 @@ type Options struct {
 	// deadline is final.
 	Progress func() uint64
 
+	// Sent, when set, counts the bytes handed to the connection's socket
+	// (transport.Conn.BytesWritten), and declares that Progress counts,
+	// in the same units, the bytes the peer has acknowledged
+	// (transport.Conn.WriteAcked). The monitor then knows when the peer
+	// has the ping itself: when Progress reaches Sent's count read just
+	// after the ping was written. Until then a ping waiting behind data is
+	// excused while Progress grows, as above; from then its pong is due
+	// within Timeout, however much other data the peer goes on
+	// acknowledging. So a peer whose TCP still accepts data while the
+	// application behind it has stopped (a half-open or stalled server,
+	// or a path that drops only what comes back) is found dead within
+	// Timeout of having the ping, not only once its buffers fill. Without
+	// Sent, growth alone excuses a late pong. Default: nil.
+	Sent func() uint64
+
 	// Clock is the source of time. nil means the system clock.
 	Clock Clock
 }

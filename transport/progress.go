@@ -21,16 +21,30 @@ import (
 // counts are of plaintext and ciphertext, so a write may lower it a
 // little. It costs one system call on Linux; safe for concurrent use.
 func (c *Conn) WriteProgress() uint64 {
+	n, _ := c.WriteAcked()
+	return n
+}
+
+// WriteAcked returns how many of the bytes written (BytesWritten) the
+// peer's TCP has acknowledged, and true, when the kernel can tell (Linux,
+// over TCP or TLS over TCP); otherwise BytesWritten and false. With it a
+// liveness check knows when the peer has a ping it wrote: once WriteAcked
+// reaches the BytesWritten read just after the ping, the pong is due
+// (heartbeat.Options.Sent). Over TLS the acknowledged count is estimated
+// from ciphertext, so it may trail the truth by the records' overhead
+// until the queue drains. One system call on Linux; safe for concurrent
+// use.
+func (c *Conn) WriteAcked() (uint64, bool) {
 	written := c.written.Load()
 	rc := c.rawConn()
 	if rc == nil {
-		return written
+		return written, false
 	}
 	q, ok := unacked(rc)
 	if !ok {
-		return written
+		return written, false
 	}
-	return written - min(q, written)
+	return written - min(q, written), true
 }
 
 // rawConn returns the socket beneath c.nc, through TLS, or nil. It is

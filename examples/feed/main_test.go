@@ -61,7 +61,7 @@ func TestFeedSurvivesFaults(t *testing.T) {
 	require.Equal(t, 0, status, "exit status")
 
 	assert.Contains(t, out, "result         OK")
-	assert.Regexp(t, `orders +\d+ sent, \d+ delivered in order, \d+ replayed after a reconnect, \d+ expired unsent, 0 undelivered, 0 lost`, out)
+	assert.Regexp(t, `orders +\d+ sent, \d+ delivered in order, \d+ replayed after a reconnect, \d+ expired unsent, \d+ expired unacknowledged, 0 undelivered, 0 lost`, out)
 	assert.Regexp(t, `prices +\d+ received, 0 gaps \(0 missing\), 0 duplicates`, out)
 	reconnects := summaryInt(t, out, `reconnects +(\d+)`)
 	require.GreaterOrEqual(t, reconnects, 1, "the schedule's first fault comes after 700ms of an 8s run")
@@ -125,7 +125,7 @@ func TestFeedUnreachableServerFails(t *testing.T) {
 	t.Log("\n" + out.String())
 	require.ErrorIs(t, err, errLost)
 	assert.Contains(t, out.String(), "result         FAILED")
-	assert.Regexp(t, `orders +(\d+) sent, 0 delivered in order, 0 replayed after a reconnect, 0 expired unsent, [1-9]\d* undelivered, 0 lost`, out.String())
+	assert.Regexp(t, `orders +(\d+) sent, 0 delivered in order, 0 replayed after a reconnect, \d+ expired unsent, 0 expired unacknowledged, [1-9]\d* undelivered, 0 lost`, out.String())
 	assert.Contains(t, out.String(), "Connecting → Reconnecting in")
 	assert.Contains(t, out.String(), "not delivered: Closed")
 }

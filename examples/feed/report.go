@@ -34,7 +34,11 @@ type orderCheck struct {
 	Delivered   int // reached the exchange (counted once)
 	Replayed    int // extra copies sent again after a reconnect
 	Expired     int // outlived their max age in the queue and were never sent
-	Undelivered int // reported to OnDeadLetter for another reason
+	// ExpiredUnacked were written to a connection that then failed, and
+	// outlived their max age before an acknowledgement or a replay: the
+	// exchange may have read them (then they count as delivered) or not.
+	ExpiredUnacked int
+	Undelivered    int // reported to OnDeadLetter for another reason
 	Lost        int // neither delivered nor reported: must be 0
 	Verified    string
 	Err         error // first order out of place, or nil
@@ -76,6 +80,8 @@ func checkOrders(sent [][]byte, dead map[uint64]client.DeadLetter, got []wstest.
 			expected = append(expected, p)
 		case d.Reason == client.ReasonExpired:
 			oc.Expired++
+		case d.Reason == client.ReasonExpiredUnacked:
+			oc.ExpiredUnacked++
 		default:
 			oc.Undelivered++
 		}
@@ -98,6 +104,8 @@ func checkAcked(sent [][]byte, dead map[uint64]client.DeadLetter, acked uint64) 
 			oc.Lost++
 		case d.Reason == client.ReasonExpired:
 			oc.Expired++
+		case d.Reason == client.ReasonExpiredUnacked:
+			oc.ExpiredUnacked++
 		default:
 			oc.Undelivered++
 		}
@@ -183,8 +191,8 @@ func (s *summary) String() string {
 		b.WriteString("\n")
 	}
 	o := s.Orders
-	fmt.Fprintf(&b, "  orders         %d sent, %d delivered in order, %d replayed after a reconnect, %d expired unsent, %d undelivered, %d lost (checked against %s)\n",
-		o.Sent, o.Delivered, o.Replayed, o.Expired, o.Undelivered, o.Lost, o.Verified)
+	fmt.Fprintf(&b, "  orders         %d sent, %d delivered in order, %d replayed after a reconnect, %d expired unsent, %d expired unacknowledged, %d undelivered, %d lost (checked against %s)\n",
+		o.Sent, o.Delivered, o.Replayed, o.Expired, o.ExpiredUnacked, o.Undelivered, o.Lost, o.Verified)
 	if o.Err != nil {
 		fmt.Fprintf(&b, "                 %v\n", o.Err)
 	}
