@@ -30,18 +30,18 @@ func byConnection(got []wstest.Message) []wstest.Message {
 
 // orderCheck accounts for every order the client sent.
 type orderCheck struct {
-	Sent        int
-	Delivered   int // reached the exchange (counted once)
-	Replayed    int // extra copies sent again after a reconnect
-	Expired     int // outlived their max age in the queue and were never sent
+	Sent      int
+	Delivered int // reached the exchange (counted once)
+	Replayed  int // extra copies sent again after a reconnect
+	Expired   int // outlived their max age in the queue and were never sent
 	// ExpiredUnacked were written to a connection that then failed, and
 	// outlived their max age before an acknowledgement or a replay: the
 	// exchange may have read them (then they count as delivered) or not.
 	ExpiredUnacked int
 	Undelivered    int // reported to OnDeadLetter for another reason
-	Lost        int // neither delivered nor reported: must be 0
-	Verified    string
-	Err         error // first order out of place, or nil
+	Lost           int // neither delivered nor reported: must be 0
+	Verified       string
+	Err            error // first order out of place, or nil
 }
 
 // checkOrders compares the orders sent with what the exchange recorded
