@@ -3,7 +3,6 @@ package transport
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -32,21 +31,6 @@ var (
 	// over 16 KiB, or it has more than 128 header fields.
 	ErrResponseTooLarge = errors.New("transport: handshake response header too large")
 )
-
-// ProxyError is returned by Dial when the HTTP proxy answers CONNECT with
-// a status other than 2xx, e.g. 407 when its credentials are missing or
-// wrong.
-type ProxyError struct {
-	StatusCode int
-}
-
-func (e *ProxyError) Error() string {
-	s := fmt.Sprintf("transport: proxy refused CONNECT with HTTP %d", e.StatusCode)
-	if t := http.StatusText(e.StatusCode); t != "" {
-		s += " " + t
-	}
-	return s
-}
 
 // AcceptError is returned by Accept when it rejects a handshake request.
 // Accept has already written the HTTP response with StatusCode.
