@@ -90,7 +90,7 @@ func TestDialHTTPSProxyUntrusted(t *testing.T) {
 	proxyCA, serverCA := testcert.NewCA(t, "proxy CA"), testcert.NewCA(t, "server CA")
 	proxy := newTLSConnectProxy(t, "", proxyCA.Server(t, "127.0.0.1").TLS)
 	for name, cfg := range map[string]*tls.Config{
-		"system roots":      nil,
+		"system roots":       nil,
 		"the server's roots": {RootCAs: serverCA.Pool},
 	} {
 		t.Run(name, func(t *testing.T) {
