@@ -142,9 +142,9 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// waitListening waits until addr accepts TCP connections, or nginx exits,
-// or 15 s pass. nginx says nothing when it is ready, so this polls, with a
-// growing interval.
+// waitListening waits until addr accepts TCP connections, or the program
+// exits, or 15 s pass. nginx, squid and dante say nothing when they are
+// ready, so this polls, with a growing interval.
 func waitListening(addr string, exited <-chan error) error {
 	deadline := time.Now().Add(15 * time.Second)
 	wait := time.Millisecond
@@ -156,10 +156,10 @@ func waitListening(addr string, exited <-chan error) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("nginx exited: %v", err)
+			return fmt.Errorf("exited: %v", err)
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, 100*time.Millisecond)
 	}
-	return errors.New("nginx not listening after 15s")
+	return errors.New("not listening after 15s")
 }
