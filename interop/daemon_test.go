@@ -119,3 +119,4 @@ func (d *daemon) restart() {
 		d.t.Fatal(err)
 	}
 }
+
