@@ -119,4 +119,3 @@ func (d *daemon) restart() {
 		d.t.Fatal(err)
 	}
 }
-
