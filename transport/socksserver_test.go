@@ -39,14 +39,23 @@ type socksRequest struct {
 }
 
 func newSOCKSProxy(t *testing.T, user, pass string) *socksProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := startSOCKSProxy(user, pass)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &socksProxy{ln: ln, user: user, pass: pass, conns: map[net.Conn]struct{}{}}
-	p.wg.Go(p.acceptLoop)
 	t.Cleanup(p.close)
 	return p
+}
+
+// startSOCKSProxy starts a socksProxy; close stops it.
+func startSOCKSProxy(user, pass string) (*socksProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &socksProxy{ln: ln, user: user, pass: pass, conns: map[net.Conn]struct{}{}}
+	p.wg.Go(p.acceptLoop)
+	return p, nil
 }
 
 // url returns the proxy's URL with scheme and user info.
