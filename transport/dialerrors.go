@@ -12,8 +12,11 @@ import (
 var (
 	// ErrInvalidURL means the URL could not be parsed, has a scheme other
 	// than ws, wss, http or https, has no host, or has a fragment
-	// (RFC 6455 §3 forbids one); or that DialOptions.Proxy returned a URL
-	// that is not http:// with a host.
+	// (RFC 6455 §3 forbids one), or a port outside 1–65535; or that
+	// DialOptions.Proxy returned a URL whose scheme is not http, https,
+	// socks5 or socks5h, that has no host or a bad port, or SOCKS5
+	// credentials longer than RFC 1929 allows (255 bytes each; the user
+	// name may not be empty), or a host name over 255 bytes for SOCKS5.
 	ErrInvalidURL = errors.New("transport: invalid WebSocket URL")
 	// ErrReservedHeader means DialOptions.Header or
 	// AcceptOptions.ResponseHeader tried to set a header that the opening
@@ -24,8 +27,9 @@ var (
 	// value holds a control character (which could split the request), or a
 	// subprotocol name is not a token.
 	ErrInvalidHeader = errors.New("transport: invalid header name or value")
-	// ErrMalformedResponse means the server's (or proxy's) answer to the
-	// handshake is not a well-formed HTTP/1.x response head.
+	// ErrMalformedResponse means the server's (or an HTTP proxy's) answer
+	// to the handshake is not a well-formed HTTP/1.x response head, or a
+	// SOCKS5 proxy's answer breaks RFC 1928 or RFC 1929.
 	ErrMalformedResponse = errors.New("transport: malformed handshake response")
 	// ErrResponseTooLarge means the response's status line and header are
 	// over 16 KiB, or it has more than 128 header fields.
