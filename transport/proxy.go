@@ -62,7 +62,9 @@ func proxyTunnel(ctx context.Context, nc net.Conn, proxy, u *url.URL, o *DialOpt
 		}
 		return nc, socksConnect(ctx, nc, proxy.User, host, portOf(u))
 	case "https":
-		tc := tls.Client(nc, proxyTLSConfig(o.ProxyTLSConfig, proxy.Hostname()))
+		// The proxy's own settings, derived as the server's are: the
+		// proxy's host as ServerName, HTTP/1.1 for the CONNECT.
+		tc := tls.Client(nc, clientTLSConfig(o.ProxyTLSConfig, proxy.Hostname()))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, ioError(ctx, "proxy TLS handshake", err)
 		}
@@ -82,12 +84,6 @@ func resolveForSOCKS(ctx context.Context, host string) (string, error) {
 		return "", ioError(ctx, "resolving the host for a socks5 proxy", err)
 	}
 	return ips[0].Unmap().String(), nil
-}
-
-// proxyTLSConfig derives the TLS configuration for an https:// proxy, as
-// clientTLSConfig does for the server.
-func proxyTLSConfig(base *tls.Config, host string) *tls.Config {
-	return clientTLSConfig(base, host)
 }
 
 // withheldError stands for an error whose text may hold a secret: it
