@@ -49,10 +49,11 @@ func requireNginx(t *testing.T) string {
 	return bin
 }
 
-// nginxConf proxies WebSocket upgrades to the backend: HTTP/1.1 upstream,
-// Upgrade and Connection passed on (nginx drops hop-by-hop headers
-// otherwise), and long timeouts so an idle tunnel is not cut mid-test.
-const nginxConf = `daemon off;
+// nginxPrelude is the start of every nginx configuration of the tests: in
+// the foreground, one worker, everything under the prefix %[1]s, and the
+// Connection header a WebSocket upgrade needs passed on. The http block is
+// left open for a server block.
+const nginxPrelude = `daemon off;
 master_process on;
 worker_processes 1;
 pid %[1]s/nginx.pid;
@@ -69,7 +70,12 @@ http {
 		default upgrade;
 		''      close;
 	}
-	server {
+`
+
+// nginxConf proxies WebSocket upgrades to the backend: HTTP/1.1 upstream,
+// Upgrade and Connection passed on (nginx drops hop-by-hop headers
+// otherwise), and long timeouts so an idle tunnel is not cut mid-test.
+const nginxConf = nginxPrelude + `	server {
 		listen %[2]s;
 		location / {
 			proxy_pass http://%[3]s;

@@ -140,7 +140,16 @@ func echoSizes(t *testing.T, base string, typ transport.MessageType, frag bool) 
 	}
 	c := dialPeer(t, ctx, base, path)
 	defer c.CloseNow()
-	for _, n := range peerSizes {
+	echoEach(t, ctx, c, typ, frag, peerSizes)
+	if err := c.Close(transport.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// echoEach sends one message of each size on c and checks each echo.
+func echoEach(t *testing.T, ctx context.Context, c *transport.Conn, typ transport.MessageType, frag bool, sizes []int) {
+	t.Helper()
+	for _, n := range sizes {
 		pl := textPayload(n)
 		if typ == transport.MessageBinary {
 			pl = binaryPayload(n)
@@ -155,9 +164,6 @@ func echoSizes(t *testing.T, base string, typ transport.MessageType, frag bool) 
 		if gt != typ || !bytes.Equal(got, pl) {
 			t.Fatalf("%d bytes: echo is %v of %d bytes, want %v of %d equal bytes", n, gt, len(got), typ, n)
 		}
-	}
-	if err := c.Close(transport.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("Close: %v", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -33,23 +32,8 @@ func echoThrough(t *testing.T, url string, dial transport.DialOptions) {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	defer c.CloseNow()
-	for _, n := range []int{0, 125, 64 * kib, 1 * mib} {
-		for _, typ := range []transport.MessageType{transport.MessageText, transport.MessageBinary} {
-			pl := textPayload(n)
-			if typ == transport.MessageBinary {
-				pl = binaryPayload(n)
-			}
-			if err := c.Write(ctx, typ, pl); err != nil {
-				t.Fatalf("%d bytes: write: %v", n, err)
-			}
-			gt, got, err := c.Read(ctx)
-			if err != nil {
-				t.Fatalf("%d bytes: read: %v", n, err)
-			}
-			if gt != typ || !bytes.Equal(got, pl) {
-				t.Fatalf("%d bytes: echo is %v of %d bytes, want %v of %d equal bytes", n, gt, len(got), typ, n)
-			}
-		}
+	for _, typ := range []transport.MessageType{transport.MessageText, transport.MessageBinary} {
+		echoEach(t, ctx, c, typ, false, []int{0, 125, 64 * kib, 1 * mib})
 	}
 	if err := c.Close(transport.StatusNormalClosure, ""); err != nil {
 		t.Fatalf("Close: %v", err)

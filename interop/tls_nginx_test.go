@@ -22,24 +22,7 @@ import (
 // verification (ssl_verify_client on: a missing or untrusted certificate
 // gets 400) and passes WebSocket upgrades to the backend, telling it the
 // client certificate's subject and the SNI it received.
-const nginxMTLSConf = `daemon off;
-master_process on;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 256; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/tmp/body;
-	proxy_temp_path %[1]s/tmp/proxy;
-	fastcgi_temp_path %[1]s/tmp/fastcgi;
-	uwsgi_temp_path %[1]s/tmp/uwsgi;
-	scgi_temp_path %[1]s/tmp/scgi;
-	map $http_upgrade $connection_upgrade {
-		default upgrade;
-		''      close;
-	}
-	server {
+const nginxMTLSConf = nginxPrelude + `	server {
 		listen %[2]s ssl;
 		server_name sturdy.test;
 		ssl_certificate %[1]s/server.crt;

@@ -3,11 +3,9 @@ package transport
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sturdyws/sturdy/internal/testcert"
 )
 
 // echoRoundTrip sends one message on c and checks the echo.
@@ -82,25 +81,19 @@ func TestDialSOCKS5ResolvesLocally(t *testing.T) {
 // wss through SOCKS5: TLS with the server runs inside the tunnel, with
 // the URL's host as SNI and as the name the certificate must carry.
 func TestDialTLSThroughSOCKS5(t *testing.T) {
-	sni := make(chan string, 1)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sni <- r.TLS.ServerName
-		echoOnce(w, r)
-	}))
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	name := net.JoinHostPort("example.com", port) // a name httptest's certificate holds
+	ca := testcert.NewCA(t, "server CA")
+	srv, sni := tlsEchoServer(t, ca, nil)
+	name := exampleTestName(srv)
 	proxy := newSOCKSProxy(t, "", "")
 	proxy.hosts = map[string]string{name: srv.Listener.Addr().String()}
 
 	c, _, err := dialTest(t, "wss://"+name+"/", &DialOptions{
-		TLSConfig:    &tls.Config{RootCAs: certPool(srv.Certificate())},
+		TLSConfig:    &tls.Config{RootCAs: ca.Pool},
 		Subprotocols: []string{"echo"},
 		Proxy:        proxyIs(proxy.url("socks5h", nil)),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "example.com", <-sni)
+	assert.Equal(t, "example.test", <-sni)
 	echoRoundTrip(t, c, "TLS inside SOCKS5")
 }
 
@@ -206,12 +199,4 @@ func silentServer(t *testing.T) (addr string, accepted <-chan struct{}) {
 		wg.Wait()
 	})
 	return ln.Addr().String(), ch
-}
-
-func certPool(certs ...*x509.Certificate) *x509.CertPool {
-	pool := x509.NewCertPool()
-	for _, c := range certs {
-		pool.AddCert(c)
-	}
-	return pool
 }
