@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"time"
@@ -22,6 +23,12 @@ import (
 //	handshake 400, 401, 403, 404, other 4xx, 3xx, a bad 101               stop
 //	OnConnect or Endpoint failed, DNS and dial errors                       reconnect
 //	an invalid URL (transport.ErrInvalidURL)                               stop: dialling it again cannot help
+//	a certificate that fails verification (*tls.CertificateVerificationError),
+//	  the server's or an https proxy's                                      stop: the same certificate fails again
+//	the proxy refused the credentials (*transport.ProxyAuthError)           stop: the same credentials are refused again
+//	the proxy refused CONNECT (*transport.ProxyError): HTTP 408, 429, 5xx,
+//	  SOCKS5 failure, unreachable, refused, TTL expired                     reconnect
+//	  other HTTP status; SOCKS5 ruleset, command or address type refused   stop
 //	Close, or Start's context cancelled                                     stop
 //
 // A 401 or 403 is retried once with a fresh Endpoint call before the
@@ -30,10 +37,23 @@ func DefaultShouldReconnect(cause error) bool {
 	if errors.Is(cause, ErrClosed) || errors.Is(cause, context.Canceled) || errors.Is(cause, transport.ErrInvalidURL) {
 		return false
 	}
+	var cve *tls.CertificateVerificationError
+	var pae *transport.ProxyAuthError
+	if errors.As(cause, &cve) || errors.As(cause, &pae) {
+		return false
+	}
 	var he *transport.HandshakeError
 	if errors.As(cause, &he) {
-		s := he.StatusCode
-		return s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500
+		return retryableStatus(he.StatusCode)
+	}
+	var xe *transport.ProxyError
+	if errors.As(cause, &xe) {
+		if xe.StatusCode != 0 {
+			return retryableStatus(xe.StatusCode)
+		}
+		// 2: not allowed by ruleset, 7: command not supported, 8: address
+		// type not supported (RFC 1928 §6) will be refused again.
+		return xe.SOCKSReply != 2 && xe.SOCKSReply != 7 && xe.SOCKSReply != 8
 	}
 	var pe *transport.ProtocolError
 	if errors.As(cause, &pe) {
@@ -49,6 +69,12 @@ func DefaultShouldReconnect(cause error) bool {
 		return false
 	}
 	return true
+}
+
+// retryableStatus reports whether an HTTP status refusing a handshake or
+// a CONNECT may be different next time.
+func retryableStatus(s int) bool {
+	return s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500
 }
 
 // isNormalClosure reports a close the server made on purpose, which

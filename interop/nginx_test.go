@@ -49,10 +49,11 @@ func requireNginx(t *testing.T) string {
 	return bin
 }
 
-// nginxConf proxies WebSocket upgrades to the backend: HTTP/1.1 upstream,
-// Upgrade and Connection passed on (nginx drops hop-by-hop headers
-// otherwise), and long timeouts so an idle tunnel is not cut mid-test.
-const nginxConf = `daemon off;
+// nginxPrelude is the start of every nginx configuration of the tests: in
+// the foreground, one worker, everything under the prefix %[1]s, and the
+// Connection header a WebSocket upgrade needs passed on. The http block is
+// left open for a server block.
+const nginxPrelude = `daemon off;
 master_process on;
 worker_processes 1;
 pid %[1]s/nginx.pid;
@@ -69,7 +70,12 @@ http {
 		default upgrade;
 		''      close;
 	}
-	server {
+`
+
+// nginxConf proxies WebSocket upgrades to the backend: HTTP/1.1 upstream,
+// Upgrade and Connection passed on (nginx drops hop-by-hop headers
+// otherwise), and long timeouts so an idle tunnel is not cut mid-test.
+const nginxConf = nginxPrelude + `	server {
 		listen %[2]s;
 		location / {
 			proxy_pass http://%[3]s;
@@ -142,9 +148,9 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// waitListening waits until addr accepts TCP connections, or nginx exits,
-// or 15 s pass. nginx says nothing when it is ready, so this polls, with a
-// growing interval.
+// waitListening waits until addr accepts TCP connections, or the program
+// exits, or 15 s pass. nginx, squid and dante say nothing when they are
+// ready, so this polls, with a growing interval.
 func waitListening(addr string, exited <-chan error) error {
 	deadline := time.Now().Add(15 * time.Second)
 	wait := time.Millisecond
@@ -156,10 +162,10 @@ func waitListening(addr string, exited <-chan error) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("nginx exited: %v", err)
+			return fmt.Errorf("exited: %v", err)
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, 100*time.Millisecond)
 	}
-	return errors.New("nginx not listening after 15s")
+	return errors.New("not listening after 15s")
 }

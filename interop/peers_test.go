@@ -140,7 +140,16 @@ func echoSizes(t *testing.T, base string, typ transport.MessageType, frag bool) 
 	}
 	c := dialPeer(t, ctx, base, path)
 	defer c.CloseNow()
-	for _, n := range peerSizes {
+	echoEach(t, ctx, c, typ, frag, peerSizes)
+	if err := c.Close(transport.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// echoEach sends one message of each size on c and checks each echo.
+func echoEach(t *testing.T, ctx context.Context, c *transport.Conn, typ transport.MessageType, frag bool, sizes []int) {
+	t.Helper()
+	for _, n := range sizes {
 		pl := textPayload(n)
 		if typ == transport.MessageBinary {
 			pl = binaryPayload(n)
@@ -155,9 +164,6 @@ func echoSizes(t *testing.T, base string, typ transport.MessageType, frag bool) 
 		if gt != typ || !bytes.Equal(got, pl) {
 			t.Fatalf("%d bytes: echo is %v of %d bytes, want %v of %d equal bytes", n, gt, len(got), typ, n)
 		}
-	}
-	if err := c.Close(transport.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("Close: %v", err)
 	}
 }
 
@@ -198,6 +204,13 @@ func fastBackoff() backoff.BackOff {
 //
 // It returns every state change the client went through.
 func restartReplay(t *testing.T, srv echoServer, restart func(), base string) []client.StateChange {
+	return restartReplayVia(t, srv.stop, restart, "ws://"+base+"/echo", transport.DialOptions{Proxy: noProxy})
+}
+
+// restartReplayVia is restartReplay for any URL and dial options (a
+// proxy, TLS), with stop taking down whatever the test restarts: the
+// server, or a proxy or TLS terminator in front of it.
+func restartReplayVia(t *testing.T, stop, restart func(), url string, dial transport.DialOptions) []client.StateChange {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var mu sync.Mutex
@@ -205,8 +218,8 @@ func restartReplay(t *testing.T, srv echoServer, restart func(), base string) []
 	states := make(chan client.StateChange, 64)
 	var changes []client.StateChange
 	c, err := client.Start(ctx, client.Options{
-		URL:      "ws://" + base + "/echo",
-		Dial:     transport.DialOptions{Proxy: noProxy},
+		URL:      url,
+		Dial:     dial,
 		Delivery: client.AtLeastOnce,
 		AckExtractor: func(_ transport.MessageType, p []byte) (uint64, bool) {
 			n, err := strconv.ParseUint(string(p), 10, 64)
@@ -252,7 +265,7 @@ func restartReplay(t *testing.T, srv echoServer, restart func(), base string) []
 	if err := c.Flush(ctx); err != nil {
 		t.Fatalf("Flush before the restart: %v", err)
 	}
-	srv.stop()
+	stop()
 	// The first Reconnecting is the lost connection; the second is an
 	// attempt that failed while the server was down (refused, or a 502
 	// from a proxy in front of it).

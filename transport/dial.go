@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -84,6 +85,9 @@ func parseURL(rawURL string) (*url.URL, error) {
 	if u.Hostname() == "" {
 		return nil, fmt.Errorf("%w: no host", ErrInvalidURL)
 	}
+	if portOf(u) == 0 {
+		return nil, fmt.Errorf("%w: port must be 1 to 65535", ErrInvalidURL)
+	}
 	if u.Fragment != "" || u.RawFragment != "" {
 		return nil, fmt.Errorf("%w: fragment not allowed (RFC 6455 §3)", ErrInvalidURL)
 	}
@@ -93,16 +97,27 @@ func parseURL(rawURL string) (*url.URL, error) {
 // hostPort returns u's host with the port made explicit, for dialing and
 // for CONNECT.
 func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch u.Scheme {
-		case "wss", "https":
-			port = "443"
-		default:
-			port = "80"
+	return net.JoinHostPort(u.Hostname(), strconv.Itoa(int(portOf(u))))
+}
+
+// portOf returns u's port, or its scheme's default: 443 for wss and
+// https, 1080 for SOCKS5 (RFC 1928 §3), 80 otherwise. A port that is not
+// a number below 65536 gives 0, which no dial reaches.
+func portOf(u *url.URL) uint16 {
+	if p := u.Port(); p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil {
+			return 0
 		}
+		return uint16(n)
 	}
-	return net.JoinHostPort(u.Hostname(), port)
+	switch u.Scheme {
+	case "wss", "https":
+		return 443
+	case "socks5", "socks5h":
+		return 1080
+	}
+	return 80
 }
 
 // handshakeTimeout is the cause of a handshake that ran out of
@@ -126,8 +141,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *http.Respons
 	if err != nil {
 		return nil, nil, err
 	}
-	addr := hostPort(u)
-	dialAddr := addr
+	dialAddr := hostPort(u)
 	if proxy != nil {
 		dialAddr = hostPort(proxy)
 	}
@@ -136,7 +150,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *http.Respons
 		return nil, nil, ioError(ctx, "", err)
 	}
 	unwatch := watchContext(ctx, raw)
-	up, err := handshake(ctx, raw, u, o, proxy, addr)
+	up, err := handshake(ctx, raw, u, o, proxy)
 	cerr := unwatch()
 	if err == nil && cerr != nil {
 		// The context ended just as the handshake finished: the deadline it
@@ -176,12 +190,12 @@ type upgraded struct {
 }
 
 // handshake runs, over the dialed connection, everything up to the 101:
-// the CONNECT tunnel, TLS, and the upgrade request and response.
-func handshake(ctx context.Context, nc net.Conn, u *url.URL, o *DialOptions,
-	proxy *url.URL, addr string) (upgraded, error) {
+// the proxy's tunnel, TLS, and the upgrade request and response.
+func handshake(ctx context.Context, nc net.Conn, u *url.URL, o *DialOptions, proxy *url.URL) (upgraded, error) {
 	var up upgraded
 	if proxy != nil {
-		if err := proxyConnect(ctx, nc, proxy, addr); err != nil {
+		var err error
+		if nc, err = proxyTunnel(ctx, nc, proxy, u, o); err != nil {
 			return up, err
 		}
 	}

@@ -3,7 +3,6 @@ package transport
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -13,8 +12,11 @@ import (
 var (
 	// ErrInvalidURL means the URL could not be parsed, has a scheme other
 	// than ws, wss, http or https, has no host, or has a fragment
-	// (RFC 6455 §3 forbids one); or that DialOptions.Proxy returned a URL
-	// that is not http:// with a host.
+	// (RFC 6455 §3 forbids one), or a port outside 1–65535; or that
+	// DialOptions.Proxy returned a URL whose scheme is not http, https,
+	// socks5 or socks5h, that has no host or a bad port, or SOCKS5
+	// credentials longer than RFC 1929 allows (255 bytes each; the user
+	// name may not be empty), or a host name over 255 bytes for SOCKS5.
 	ErrInvalidURL = errors.New("transport: invalid WebSocket URL")
 	// ErrReservedHeader means DialOptions.Header or
 	// AcceptOptions.ResponseHeader tried to set a header that the opening
@@ -25,28 +27,14 @@ var (
 	// value holds a control character (which could split the request), or a
 	// subprotocol name is not a token.
 	ErrInvalidHeader = errors.New("transport: invalid header name or value")
-	// ErrMalformedResponse means the server's (or proxy's) answer to the
-	// handshake is not a well-formed HTTP/1.x response head.
+	// ErrMalformedResponse means the server's (or an HTTP proxy's) answer
+	// to the handshake is not a well-formed HTTP/1.x response head, or a
+	// SOCKS5 proxy's answer breaks RFC 1928 or RFC 1929.
 	ErrMalformedResponse = errors.New("transport: malformed handshake response")
 	// ErrResponseTooLarge means the response's status line and header are
 	// over 16 KiB, or it has more than 128 header fields.
 	ErrResponseTooLarge = errors.New("transport: handshake response header too large")
 )
-
-// ProxyError is returned by Dial when the HTTP proxy answers CONNECT with
-// a status other than 2xx, e.g. 407 when its credentials are missing or
-// wrong.
-type ProxyError struct {
-	StatusCode int
-}
-
-func (e *ProxyError) Error() string {
-	s := fmt.Sprintf("transport: proxy refused CONNECT with HTTP %d", e.StatusCode)
-	if t := http.StatusText(e.StatusCode); t != "" {
-		s += " " + t
-	}
-	return s
-}
 
 // AcceptError is returned by Accept when it rejects a handshake request.
 // Accept has already written the HTTP response with StatusCode.

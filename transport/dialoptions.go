@@ -33,7 +33,14 @@ type DialOptions struct {
 	// TLSConfig is used for wss URLs. Dial clones it, sets ServerName to the
 	// URL's host when it is empty, and sets NextProtos to http/1.1 (the
 	// handshake is HTTP/1.1). Certificates are verified unless the program
-	// sets InsecureSkipVerify. Default: a zero tls.Config, which verifies
+	// sets InsecureSkipVerify; a failed verification gives an error
+	// matching *tls.CertificateVerificationError, which
+	// client.DefaultShouldReconnect does not retry. Dial runs a new TLS
+	// handshake every time, so a GetClientCertificate callback (see
+	// ClientCertificateFiles) is asked again on every reconnect and a
+	// rotated client certificate takes effect on the next one; a
+	// ClientSessionCache would instead resume sessions under the identity
+	// they were made with. Default: a zero tls.Config, which verifies
 	// against the system roots.
 	TLSConfig *tls.Config
 
@@ -42,12 +49,28 @@ type DialOptions struct {
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Proxy returns the proxy for a request (its URL has the http or https
-	// scheme matching ws or wss), or nil for a direct connection. Only
-	// http:// proxies are supported: Dial tunnels through them with CONNECT,
-	// sending Proxy-Authorization: Basic when the proxy URL has user info.
-	// Default: http.ProxyFromEnvironment (HTTPS_PROXY, HTTP_PROXY,
-	// NO_PROXY). To always connect directly, return nil, nil.
+	// scheme matching ws or wss), or nil for a direct connection. The
+	// proxy URL's scheme says how Dial goes through it:
+	//
+	//	http://    CONNECT (RFC 9110 §9.3.6) over TCP
+	//	https://   TLS to the proxy (ProxyTLSConfig), then CONNECT inside it
+	//	socks5://  SOCKS5 (RFC 1928), the server's name resolved here
+	//	socks5h:// SOCKS5, the server's name resolved by the proxy
+	//
+	// User info in the proxy URL is sent as Proxy-Authorization: Basic
+	// (http, https) or as RFC 1929 username/password (SOCKS5); a proxy
+	// that refuses it gives a *ProxyAuthError. For wss, TLS with the
+	// server runs inside the tunnel, so the proxy sees only the host and
+	// port. Default: ProxyFromEnvironment (HTTPS_PROXY or HTTP_PROXY, then
+	// ALL_PROXY; NO_PROXY). To always connect directly, return nil, nil.
 	Proxy func(*http.Request) (*url.URL, error)
+
+	// ProxyTLSConfig is used for the TLS connection to an https:// proxy,
+	// which has its own certificate and may need its own roots; TLSConfig
+	// stays for the server. Dial clones it, sets ServerName to the
+	// proxy's host when it is empty, and sets NextProtos to http/1.1.
+	// Default: a zero tls.Config, which verifies against the system roots.
+	ProxyTLSConfig *tls.Config
 
 	// HandshakeTimeout bounds the whole of Dial: proxy, TCP, TLS and the
 	// opening handshake. It applies together with Dial's context; the
@@ -137,7 +160,7 @@ func (o *DialOptions) resolved() DialOptions {
 		r.NetDialContext = new(net.Dialer).DialContext
 	}
 	if r.Proxy == nil {
-		r.Proxy = http.ProxyFromEnvironment
+		r.Proxy = ProxyFromEnvironment
 	}
 	if r.HandshakeTimeout == 0 {
 		r.HandshakeTimeout = DefaultHandshakeTimeout

@@ -6,8 +6,13 @@
 //
 // # Client and server
 //
-// Dial connects to a ws:// or wss:// URL, directly or through an HTTP
-// CONNECT proxy, and returns a client Conn. Accept turns an HTTP request
+// Dial connects to a ws:// or wss:// URL, directly or through a proxy
+// (http:// and https:// with CONNECT, socks5:// and socks5h://, chosen by
+// DialOptions.Proxy or the environment, see ProxyFromEnvironment), and
+// returns a client Conn. For wss, TLS with the server runs inside the
+// proxy's tunnel; ClientCertificateFiles gives a client certificate that
+// is read from disk again at every dial, so a rotated one is used on the
+// next reconnect. Accept turns an HTTP request
 // received by a net/http handler into a server Conn; sturdy uses it for the
 // wstest package, the examples and the tests, and it suits small servers.
 // Both take a pointer to an options struct whose zero value (or nil) works.
@@ -35,7 +40,11 @@
 //
 // Errors work with errors.Is and errors.As. A handshake the server refuses
 // gives a *HandshakeError with the HTTP status, header, the start of the
-// body and any Retry-After; a refusing proxy gives a *ProxyError; Accept
+// body and any Retry-After; a proxy that refuses the credentials gives a
+// *ProxyAuthError, one that refuses the tunnel otherwise a *ProxyError; a
+// certificate that fails verification (the server's or an https
+// proxy's) gives the standard library's *tls.CertificateVerificationError;
+// Accept
 // reports a bad request as an *AcceptError. Sentinels cover bad input
 // (ErrInvalidURL, ErrReservedHeader, ErrInvalidHeader) and bad responses
 // (ErrMalformedResponse, ErrResponseTooLarge). Once open, a connection ends
@@ -46,7 +55,8 @@
 //
 // Errors are safe to log: URLs lose their user info and query, header
 // values (Authorization, Cookie, Proxy-Authorization) are never printed,
-// and HandshakeError.Header omits Set-Cookie.
+// proxy credentials (Basic or SOCKS5) never appear, and
+// HandshakeError.Header omits Set-Cookie.
 //
 // # Masking and randomness
 //

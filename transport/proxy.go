@@ -1,9 +1,8 @@
 package transport
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +11,7 @@ import (
 
 // proxyFor asks the Proxy option which proxy to use for u, if any. The
 // function sees an http or https URL (for ws and wss), which is what
-// http.ProxyFromEnvironment keys HTTP_PROXY and HTTPS_PROXY on.
+// ProxyFromEnvironment keys HTTP_PROXY and HTTPS_PROXY on.
 func proxyFor(u *url.URL, proxy func(*http.Request) (*url.URL, error)) (*url.URL, error) {
 	ru := *u
 	ru.User = nil
@@ -30,48 +29,61 @@ func proxyFor(u *url.URL, proxy func(*http.Request) (*url.URL, error)) (*url.URL
 	if p == nil {
 		return nil, nil
 	}
-	if p.Scheme != "http" {
+	switch p.Scheme {
+	case "http", "https", "socks5", "socks5h":
+	default:
 		// Not quoted, for the same reason as in parseURL.
-		return nil, fmt.Errorf("%w: only http:// proxies are supported", ErrInvalidURL)
+		return nil, fmt.Errorf("%w: proxy scheme must be http, https, socks5 or socks5h", ErrInvalidURL)
 	}
 	if p.Hostname() == "" {
 		return nil, fmt.Errorf("%w: proxy URL has no host", ErrInvalidURL)
 	}
+	if portOf(p) == 0 {
+		return nil, fmt.Errorf("%w: proxy port must be 1 to 65535", ErrInvalidURL)
+	}
 	return p, nil
 }
 
-// proxyConnect opens a tunnel to addr through the HTTP proxy at the other
-// end of nc (RFC 9110 §9.3.6). Nothing may follow the proxy's 2xx before
-// the client speaks, so bytes buffered after it mean a broken proxy.
-func proxyConnect(ctx context.Context, nc net.Conn, proxy *url.URL, addr string) error {
-	b := make([]byte, 0, 256)
-	b = append(b, "CONNECT "...)
-	b = append(b, addr...)
-	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, addr...)
-	b = append(b, "\r\n"...)
-	if proxy.User != nil {
-		pass, _ := proxy.User.Password()
-		cred := base64.StdEncoding.EncodeToString([]byte(proxy.User.Username() + ":" + pass))
-		b = appendField(b, "Proxy-Authorization", "Basic "+cred)
+// proxyTunnel turns nc, a TCP connection to the proxy, into a tunnel to
+// the server at u, and returns the connection to go on with: nc itself,
+// or for an https:// proxy the TLS connection to the proxy. Everything it
+// does is I/O on nc, so the context's deadline (watchContext) bounds it.
+func proxyTunnel(ctx context.Context, nc net.Conn, proxy, u *url.URL, o *DialOptions) (net.Conn, error) {
+	switch proxy.Scheme {
+	case "socks5", "socks5h":
+		host := u.Hostname()
+		if proxy.Scheme == "socks5" {
+			// socks5:// resolves here, socks5h:// lets the proxy do it.
+			ip, err := resolveForSOCKS(ctx, host)
+			if err != nil {
+				return nil, err
+			}
+			host = ip
+		}
+		return nc, socksConnect(ctx, nc, proxy.User, host, portOf(u))
+	case "https":
+		// The proxy's own settings, derived as the server's are: the
+		// proxy's host as ServerName, HTTP/1.1 for the CONNECT.
+		tc := tls.Client(nc, clientTLSConfig(o.ProxyTLSConfig, proxy.Hostname()))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, ioError(ctx, "proxy TLS handshake", err)
+		}
+		nc = tc
 	}
-	b = append(b, "\r\n"...)
-	where := "proxy " + proxy.Host
-	if _, err := nc.Write(b); err != nil {
-		return ioError(ctx, where, err)
+	return nc, proxyConnect(ctx, nc, proxy, hostPort(u))
+}
+
+// resolveForSOCKS looks host up for a socks5:// proxy, which is given an
+// address rather than a name. The first address is used, as curl does.
+func resolveForSOCKS(ctx context.Context, host string) (string, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return host, nil
 	}
-	br := bufio.NewReaderSize(nc, 1024)
-	head, err := readResponseHead(br, headLimits{bytes: maxResponseHeadBytes, fields: maxResponseFields})
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return ioError(ctx, where, err)
+		return "", ioError(ctx, "resolving the host for a socks5 proxy", err)
 	}
-	if head.status/100 != 2 {
-		return &ProxyError{StatusCode: head.status}
-	}
-	if br.Buffered() > 0 {
-		return fmt.Errorf("%s: %w: data after the CONNECT response", where, ErrMalformedResponse)
-	}
-	return nil
+	return ips[0].Unmap().String(), nil
 }
 
 // withheldError stands for an error whose text may hold a secret: it

@@ -34,6 +34,7 @@ type connectProxy struct {
 	method string
 	target string
 	auth   string
+	tls    bool // the CONNECT came over TLS
 }
 
 func newConnectProxy(t *testing.T, wantAuth string) *connectProxy {
@@ -59,6 +60,7 @@ func (p *connectProxy) seen() (method, target, auth string) {
 func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.method, p.target, p.auth = r.Method, r.Host, r.Header.Get("Proxy-Authorization")
+	p.tls = r.TLS != nil
 	p.mu.Unlock()
 	if r.Method != http.MethodConnect {
 		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
@@ -213,9 +215,11 @@ func TestDialProxyAuthRequired(t *testing.T) {
 			return proxy.url(url.UserPassword("bob", "wRONGw")), nil
 		},
 	})
+	var pae *ProxyAuthError
+	require.ErrorAs(t, err, &pae, "a 407 is its own typed error")
+	assert.Equal(t, http.StatusProxyAuthRequired, pae.StatusCode)
 	var pe *ProxyError
-	require.ErrorAs(t, err, &pe)
-	assert.Equal(t, http.StatusProxyAuthRequired, pe.StatusCode)
+	assert.False(t, errors.As(err, &pe))
 	assert.Nil(t, resp)
 	var he *HandshakeError
 	assert.False(t, errors.As(err, &he), "a proxy's refusal is not the server's")
@@ -235,7 +239,7 @@ func TestDialProxyFunctionError(t *testing.T) {
 }
 
 func TestDialProxyUnsupportedScheme(t *testing.T) {
-	for _, scheme := range []string{"https", "socks5"} {
+	for _, scheme := range []string{"ftp", "socks4", "socks"} {
 		t.Run(scheme, func(t *testing.T) {
 			_, _, err := dialTest(t, "ws://127.0.0.1:1/", &DialOptions{
 				Proxy: func(*http.Request) (*url.URL, error) {
