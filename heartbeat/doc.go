@@ -48,11 +48,12 @@
 //
 // A ping queued behind a large message on a slow link is answered only once
 // the message has crossed, which may take longer than the timeout. With
-// [Options.Progress] (the connection's count of bytes written) a deadline
-// that passes while the count grows is not death: the monitor waits
-// another timeout for the same ping, for as long as the writes keep
-// moving, and declares the peer dead after a whole timeout with neither the
-// reply nor progress.
+// [Options.Progress] (transport.Conn.WriteProgress: the bytes the peer has
+// taken) a deadline that passes while the count moves is not death: the
+// monitor waits another timeout for the same ping, for as long as the
+// writes keep moving, and declares the peer dead after a whole timeout
+// with neither the reply nor progress. The package still imports nothing
+// of sturdy: Progress is a plain func() uint64.
 //
 // # Round-trip time
 //

@@ -91,23 +91,24 @@ type Options struct {
 	// it must not block or call Stop.
 	OnDead func(error)
 
-	// Progress, when set, reports a count that grows while the
-	// connection's writes are making progress: the bytes its socket has
-	// taken, such as transport.Conn.BytesWritten. It tells a slow link from
-	// a dead one. A ping written behind a large message on a slow link
+	// Progress, when set, reports a count that changes while the
+	// connection's writes are making progress: transport.Conn.WriteProgress,
+	// which also sees the kernel's send buffer drain after the last write
+	// (BytesWritten does not, and a heartbeat watching it calls that tail
+	// dead). It tells a slow link from a dead one. A ping written behind a large message on a slow link
 	// reaches the peer, and its pong comes back, only once the data ahead
 	// of it has crossed the link, which can take longer than Timeout. So
 	// when a ping's deadline passes without its reply but the count has
-	// grown since the ping was written (the ping's own bytes are counted
+	// changed since the ping was written (the ping's own bytes are counted
 	// before that), the monitor does not declare the peer dead: it waits
 	// another timeout for the same ping, and again after that as long as
-	// the count keeps growing. A whole timeout with neither the reply nor
-	// any growth is death, as without Progress: a peer that stops reading
+	// the count keeps changing. A whole timeout with neither the reply nor
+	// any change is death, as without Progress: a peer that stops reading
 	// stops the count once the socket buffers are full. DeadError.Waited
 	// then reports the whole wait. While the monitor waits this way it
 	// sends no other ping. The same holds for a ping still being written
 	// when its timeout passes (it waits behind a large frame): it is given
-	// another timeout while the count grows, and the reply's deadline runs
+	// another timeout while the count changes, and the reply's deadline runs
 	// from when it is out. Progress is called on the monitor's goroutine
 	// and its timers', a few times per ping; it must be cheap, must not
 	// block and must be safe for concurrent use. Default: nil, the

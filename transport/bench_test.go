@@ -191,3 +191,29 @@ func BenchmarkWriteTCP(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteFragmentSize measures a client writing 1 MiB messages to a
+// connection that discards them, with fragments of several sizes and none:
+// what a fragment costs, for the choice of DefaultFragmentSize.
+func BenchmarkWriteFragmentSize(b *testing.B) {
+	for _, frag := range []int{4 << 10, 16 << 10, 32 << 10, 64 << 10, -1} {
+		name := "off"
+		if frag > 0 {
+			name = sizeName(frag)
+		}
+		b.Run(name, func(b *testing.B) {
+			c := newConn(connConfig{nc: &discardConn{}, client: true, fragmentSize: frag, noIdleReads: true})
+			defer c.CloseNow()
+			msg := make([]byte, 1<<20)
+			ctx := context.Background()
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := c.Write(ctx, MessageBinary, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

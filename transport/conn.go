@@ -69,7 +69,8 @@ type connConfig struct {
 // Conn is a WebSocket connection, client or server side.
 //
 // Writes (Write, Writer, Ping, Close) are safe for concurrent use; a message
-// written with Write or Writer is never interleaved with another. Reads
+// written with Write or Writer is never interleaved with another, though
+// control frames go out between its fragments (see DialOptions.FragmentSize). Reads
 // (Read, ReadInto, Reader) allow one reader at a time; a second concurrent
 // reader waits for the first message to be consumed. Control frames are
 // handled by whichever goroutine is reading: a ping is answered as soon as

@@ -36,6 +36,18 @@
 // (part of it already read or written), where the message cannot be
 // completed and the connection fails.
 //
+// # Large messages and slow links
+//
+// A message longer than the fragment size (DialOptions.FragmentSize,
+// default 32 KiB) is sent as fragments, and pings, pongs and close frames
+// written meanwhile go out between two fragments, so a heartbeat is not
+// stuck behind a message that takes a minute to cross the link. The write
+// timeout (DialOptions.WriteTimeout) bounds how long the socket may take
+// none of a write's bytes, not how long the write takes: a large message
+// on a slow link goes through while it moves, and a peer that stops
+// reading fails the connection within the timeout. Conn.BytesWritten and
+// Conn.WriteProgress let a liveness check see that progress.
+//
 // # Errors
 //
 // Errors work with errors.Is and errors.As. A handshake the server refuses

@@ -5,8 +5,9 @@
 //
 // # Starting a server
 //
-// NewServer listens on a random port of 127.0.0.1 (or [::1]); Start does
-// the same for a test and closes the server when the test ends. URL gives
+// NewServer listens on a random port of 127.0.0.1 (or [::1]), or on
+// Options.Addr; Start does the same for a test and closes the server when
+// the test ends. URL gives
 // the ws:// address, to which a path is appended to pick a route:
 //
 //	srv := wstest.Start(t, wstest.Options{
@@ -55,6 +56,20 @@
 // (DelayHandshakes) or held unanswered (StallHandshakes until
 // ReleaseHandshakes); SetLatency slows every message the server sends.
 //
+// # Outages and slow links
+//
+// Stop takes the whole server down for real: the listener closes, so
+// clients' connection attempts are refused by the kernel, and every
+// connection is dropped. Restart listens again on the same address, so a
+// test can keep the server away for as long as it likes (a 3-second
+// outage, say) and watch a client come back. The record, routes and
+// scripts survive, and connection ordinals go on.
+//
+// Options.ReadRate (or SetReadRate, at any time) limits how fast the
+// server reads each connection, in bytes per second: a bandwidth-limited
+// link on which a client's large message crawls but keeps moving, and
+// whatever the client sends behind it waits its turn.
+//
 // # Observing and waiting
 //
 // Snapshot reports every handshake attempt (time, path, request header,
@@ -69,7 +84,7 @@
 // The server owns every goroutine it starts: one accepting, one per TCP
 // connection (which reads the connection once upgraded), and per
 // connection those of its behaviour, its timed rules and a closing
-// handshake. A connection's goroutines end with it; Close drops every
-// connection and returns once all of them are gone. The package has no
+// handshake. A connection's goroutines end with it; Stop and Close drop
+// every connection and return once all of them are gone. The package has no
 // global state: servers are independent, and tests may run in parallel.
 package wstest
