@@ -48,6 +48,7 @@ func OpenFile(dir string, opts FileOptions) (*File, error) {
 	}
 	f.init(o)
 	f.dropFn = f.dropAt
+	f.gated = f.syncPolicy == SyncAlways
 	f.sync.every = opts.SyncEvery
 	f.mu.Lock()
 	err = f.recover()
