@@ -84,7 +84,7 @@ type Recovery struct {
 	Segments int    // segment files read
 	Records  int    // valid records read
 	Entries  int    // unacknowledged messages restored, ready to replay
-	LastSeq  uint64 // the last sequence number given out before; Push continues after it
+	LastSeq  uint64 // no number above it was given out before; Push continues after it
 
 	// Damage lists every damaged stretch, in log order; empty after a
 	// clean shutdown or a crash between writes.
