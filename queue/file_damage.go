@@ -25,7 +25,8 @@ const (
 	// is reported once.
 	Corrupt
 
-	// Lost: a whole segment file is missing (Offset and Length 0), or a
+	// Lost: a whole segment file is missing (Offset and Length 0; Segment
+	// is "first..last" for a run of missing files), or a
 	// segment is shorter than the log recorded (the next segment's header,
 	// or META after a clean Close, says how long it was): bytes at Offset,
 	// Length long, are gone. Every record in them is lost: pushes, whose
