@@ -47,6 +47,12 @@ type core struct {
 	expiry    timer
 	expiryAt  time.Time
 
+	// gated holds back from the consumer the entries whose log position
+	// is beyond durable (File under SyncAlways: an entry is handed out
+	// only once fsynced).
+	gated   bool
+	durable uint64
+
 	// dropFn is the queue's dropAt (Memory's, or File's, which logs the
 	// removal), bound once so the hot paths do not make method values.
 	dropFn func(pos uint64, why DropReason)
@@ -139,6 +145,11 @@ func (c *core) take() (Entry, bool) {
 			return Entry{}, false
 		}
 		s := c.ring.at(pos)
+		if c.gated && s.pos > c.durable {
+			// Not yet fsynced: the sync that covers it wakes the
+			// consumer. Later entries are later in the log.
+			return Entry{}, false
+		}
 		if !s.e.Deadline.IsZero() {
 			// The clock is read only for entries that can expire, so a
 			// queue without deadlines never pays for it here.

@@ -86,10 +86,11 @@ type FileOptions struct {
 //
 // # The log
 //
-// The directory holds a LOCK file and segment files (0000000000000000.seg,
-// 0000000000000001.seg, …) of records, each with a CRC-32C over its
-// length, kind, message type, sequence number, enqueue time, deadline and
-// payload. A push writes the message; Ack, and every drop by expiry or
+// The directory holds a LOCK file, a META file (the numbers reserved and
+// the segments the log has) and segment files (0000000000000000.seg,
+// 0000000000000001.seg, …), each opening with a header that chains it to
+// the one before, then records whose 40-byte headers verify on their own
+// (CRC-32C over the header, which holds the payload's CRC-32C). A push writes the message; Ack, and every drop by expiry or
 // eviction, writes a removal naming one sequence number; AckThrough and
 // Drain write one cumulative removal. Reading the log back in order and
 // applying the removals restores exactly the entries held, so an entry
@@ -98,14 +99,17 @@ type FileOptions struct {
 // acknowledged while others flow past them, the log is compacted: the
 // live messages are copied into a new segment and every older one is
 // deleted. So the disk holds at most about twice the live messages plus
-// their 34-byte record headers, plus three segments (Options.SegmentBytes).
+// their 40-byte record headers, plus three segments (Options.SegmentBytes).
+// docs/architecture.md describes the format and what each kind of damage
+// costs.
 //
 // # What survives what
 //
 // Push returns once its record is as durable as FileOptions.Sync says:
 //
 //   - SyncAlways (the default): fsynced. A message whose Push returned
-//     survives a crash of the process, of the kernel or of the power.
+//     survives a crash of the process, of the kernel or of the power, and
+//     the consumer is handed an entry only once it is fsynced.
 //   - SyncInterval: written to the kernel at once, fsynced within
 //     SyncEvery. It survives a crash of the process; a crash of the
 //     machine may lose the last SyncEvery of messages.
@@ -127,13 +131,24 @@ type FileOptions struct {
 //
 // # Recovery
 //
-// OpenFile reads the whole log. A torn tail (a record cut short, or
-// failing its checksum, at the end of the last segment) is truncated; a
-// damaged stretch with valid records after it, or at the end of an older
-// segment, is skipped, every valid record after it kept, and the log
-// rewritten without it. Each is reported once in Recovery().Damage, with
-// the sequence number read from the damaged record and the numbers of the
-// valid pushes around it; OpenFile never panics on what it reads.
+// OpenFile reads the whole log and checks it against META and the segment
+// headers. A torn tail (the last segment ending in a record cut short, or
+// in zeros) is truncated; a damaged record or stretch is skipped, every
+// valid record after it kept; a missing segment, or one shorter than the
+// log recorded, is reported as Lost; records out of order are reported
+// and still applied. Anything but a torn tail makes OpenFile rewrite the
+// log without it. Each is reported once in Recovery().Damage, with the
+// damaged record's sequence number and the numbers of the valid pushes
+// around it; OpenFile never panics on what it reads, and a message whose
+// acknowledgement was lost comes back only with such a report.
+//
+// # Numbering
+//
+// A sequence number is never given out twice for the life of the
+// directory: numbers are reserved in META, a block at a time, fsynced
+// (unless SyncNever) before any is used, and OpenFile continues after the
+// reservation. So after a crash numbering skips ahead (at most 1024);
+// after a clean Close it continues exactly.
 //
 // # Memory and concurrency
 //

@@ -25,7 +25,8 @@ const (
 	// is reported once.
 	Corrupt
 
-	// Lost: a whole segment file is missing (Offset and Length 0), or a
+	// Lost: a whole segment file is missing (Offset and Length 0; Segment
+	// is "first..last" for a run of missing files), or a
 	// segment is shorter than the log recorded (the next segment's header,
 	// or META after a clean Close, says how long it was): bytes at Offset,
 	// Length long, are gone. Every record in them is lost: pushes, whose
@@ -84,7 +85,7 @@ type Recovery struct {
 	Segments int    // segment files read
 	Records  int    // valid records read
 	Entries  int    // unacknowledged messages restored, ready to replay
-	LastSeq  uint64 // the last sequence number given out before; Push continues after it
+	LastSeq  uint64 // no number above it was given out before; Push continues after it
 
 	// Damage lists every damaged stretch, in log order; empty after a
 	// clean shutdown or a crash between writes.

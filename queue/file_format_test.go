@@ -58,3 +58,32 @@ func TestFileRefusesFormatV1(t *testing.T) {
 	f = openTestFile(t, dir, FileOptions{})
 	require.NoError(t, f.Close())
 }
+
+// TestFileLostSegmentRuns: a run of missing segments is one Lost report
+// naming the run, and a stray segment file with a huge index is reported,
+// not counted up to.
+func TestFileLostSegmentRuns(t *testing.T) {
+	names, files, _ := referenceLog(t)
+	require.GreaterOrEqual(t, len(names), 5, "META and four segments")
+	dir := filepath.Join(t.TempDir(), "q")
+	damaged := append([][]byte(nil), files...)
+	damaged[1], damaged[2] = nil, nil
+	writeLog(t, dir, names, damaged)
+	f, err := OpenFile(dir, FileOptions{Sync: SyncNever})
+	require.NoError(t, err)
+	ds := f.Recovery().Damage
+	require.NoError(t, f.Close())
+	require.Len(t, ds, 1)
+	assert.Equal(t, Lost, ds[0].Kind)
+	assert.Equal(t, names[1]+".."+names[2], ds[0].Segment)
+
+	writeLog(t, dir, names, files)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "7fffffffffffffff.seg"), []byte("stray"), 0o600))
+	f, err = OpenFile(dir, FileOptions{Sync: SyncNever})
+	require.NoError(t, err)
+	ds = f.Recovery().Damage
+	require.NoError(t, f.Close())
+	require.NotEmpty(t, ds)
+	assert.Equal(t, Lost, ds[0].Kind, "the segments between the log and the stray file: %v", ds)
+	assert.Contains(t, ds[0].Segment, "..7ffffffffffffffe.seg")
+}

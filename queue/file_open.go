@@ -8,15 +8,15 @@ import (
 // OpenFile opens the durable queue kept in dir, creating the directory if
 // needed, and restores every message the log holds that was not
 // acknowledged, in sequence order, ready for Next; numbering continues
-// after the last number given out. Recovery reports what it found.
+// after every number given out before (see File). Recovery reports what it
+// found.
 //
-// Damage never makes it fail or panic: a torn tail (the last record cut
-// short by a crash, or failing its checksum) is truncated; a damaged
-// stretch with valid records after it is skipped, every valid record after
-// it kept, and the log rewritten without it. Both are listed in
-// Recovery().Damage and logged to opts.Logger. OpenFile fails on I/O
-// errors, and with a *LockedError (matching ErrLocked) when another File,
-// in this process or another, holds the directory.
+// Damage never makes it fail or panic: it is repaired as File's Recovery
+// section says, listed in Recovery().Damage and logged to opts.Logger.
+// OpenFile fails on I/O errors, with a *LockedError (matching ErrLocked)
+// when another File, in this process or another, holds the directory, and
+// with a *FormatError (matching ErrFormat) for a directory written in the
+// first log format, which it leaves untouched.
 //
 // One process, one File per directory: on Linux and the BSDs (macOS
 // included) OpenFile enforces it with flock(2), released by the kernel
@@ -48,6 +48,7 @@ func OpenFile(dir string, opts FileOptions) (*File, error) {
 	}
 	f.init(o)
 	f.dropFn = f.dropAt
+	f.gated = f.syncPolicy == SyncAlways
 	f.sync.every = opts.SyncEvery
 	f.mu.Lock()
 	err = f.recover()

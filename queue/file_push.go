@@ -55,7 +55,8 @@ func (f *File) Push(ctx context.Context, msg Message) (uint64, error) {
 	f.seq++
 	f.watch(e.Deadline)
 	f.ring.push(e, buf)
-	if f.waiting {
+	f.ring.at(f.ring.tail - 1).pos = pos
+	if f.waiting && !f.gated {
 		f.waiting = false
 		select {
 		case f.ready <- struct{}{}:

@@ -42,15 +42,10 @@ func (f *File) recover() error {
 	f.meta.m = m
 
 	rs := recovering{f: f, sc: &sc, live: make(map[uint64]*recovered)}
-	present := make(map[uint64]string, len(names))
 	var from, to uint64 // the segments the log should have
-	for i, name := range names {
-		index, _ := parseSegName(name)
-		present[index] = name
-		if i == 0 {
-			from = index
-		}
-		to = index
+	if len(names) > 0 {
+		from, _ = parseSegName(names[0])
+		to, _ = parseSegName(names[len(names)-1])
 	}
 	if metaOK {
 		rs.closedSize, rs.newest = m.closedSize, m.newest
@@ -66,15 +61,23 @@ func (f *File) recover() error {
 		}
 	}
 	if len(names) > 0 || metaOK {
-		for index := from; index <= to; index++ {
-			name, ok := present[index]
-			if !ok {
-				sc.report(Damage{Kind: Lost, Segment: segName(index)})
+		// Present segments in order, each missing run between them
+		// reported once: a stray file with a huge index must not make
+		// this loop count to it.
+		next := from
+		for _, name := range names {
+			index, _ := parseSegName(name)
+			if index < from {
 				continue
 			}
+			lostRun(&sc, next, index)
 			if err := rs.segment(index, name, index == to); err != nil {
 				return err
 			}
+			next = index + 1
+		}
+		if next <= to {
+			lostRun(&sc, next, to+1)
 		}
 	}
 	f.seq = max(f.seq, m.reserved)
@@ -85,6 +88,19 @@ func (f *File) recover() error {
 		}
 	}
 	return f.restoreFrom(&rs)
+}
+
+// lostRun reports the segments from up to (not including) to as Lost:
+// one damage naming the file, or "first..last" for a run.
+func lostRun(sc *scanner, from, to uint64) {
+	if from >= to {
+		return
+	}
+	name := segName(from)
+	if to-from > 1 {
+		name += ".." + segName(to-1)
+	}
+	sc.report(Damage{Kind: Lost, Segment: name})
 }
 
 // refuseFormatV1 returns a *FormatError if the segment is in the first

@@ -34,6 +34,10 @@ type syncer struct {
 	// hook, when set by a test, runs after each sync the timer makes, so
 	// tests can wait for that event.
 	hook func(synced uint64)
+
+	// fsyncHook, when set by a test, runs before each fsync of a segment,
+	// so a test can hold an fsync and look at the queue meanwhile.
+	fsyncHook func()
 }
 
 // to returns once the log is durable up to position pos, fsyncing it if
@@ -80,15 +84,37 @@ func (s *syncer) syncLocked(f *File, final bool) error {
 	if s.err != nil {
 		// After a failed fsync the kernel may have dropped the dirty
 		// pages: what is on disk is unknown, so nothing more is written.
+		// What is queued is still sent, as Push documents: waiting for a
+		// durability that will never come would only strand it.
 		f.mu.Lock()
 		if f.log.broken == nil {
 			f.log.broken = fmt.Errorf("queue: fsync failed, the log's durability is unknown: %w", s.err)
 		}
+		f.released(^uint64(0))
 		f.mu.Unlock()
 		return s.err
 	}
 	s.synced = target
+	f.mu.Lock()
+	f.released(target)
+	f.mu.Unlock()
 	return nil
+}
+
+// released notes that the log is durable up to pos and wakes a consumer
+// waiting for an entry it now may have. Called with File.mu held.
+func (f *File) released(pos uint64) {
+	if !f.gated || pos <= f.durable {
+		return
+	}
+	f.durable = pos
+	if f.waiting {
+		f.waiting = false
+		select {
+		case f.ready <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // close waits for a timer tick already under way, then makes a final sync
@@ -139,5 +165,8 @@ func (f *File) tick() {
 // fsync forces a segment file to stable storage, counting it for tests.
 func (f *File) fsync(file *os.File) error {
 	f.sync.fsyncs.Add(1)
+	if f.sync.fsyncHook != nil {
+		f.sync.fsyncHook()
+	}
 	return file.Sync()
 }

@@ -358,5 +358,7 @@ func TestFileDamageStrings(t *testing.T) {
 	d := Damage{Kind: Corrupt, Segment: "x.seg", Offset: 3, Length: 4, Seq: 5, After: 4, Before: 6}
 	assert.Equal(t, "queue: Corrupt in x.seg at offset 3 (4 bytes, record seq 5, between seq 4 and 6)", d.String())
 	assert.Equal(t, "DamageKind(9)", DamageKind(9).String())
+	assert.Equal(t, []string{"TornTail", "Corrupt", "Lost", "LostMeta"},
+		[]string{TornTail.String(), Corrupt.String(), Lost.String(), LostMeta.String()})
 	assert.True(t, errors.Is(&LockedError{Dir: "d"}, ErrLocked))
 }

@@ -7,7 +7,8 @@ type slot struct {
 	e    Entry
 	buf  []byte // the whole storage block behind e.Payload
 	live bool
-	sent bool // handed out at least once (or in doubt from an earlier run)
+	sent bool   // handed out at least once (or in doubt from an earlier run)
+	pos  uint64 // File: the log position its record must be synced to
 }
 
 // ring holds entries in push order between head and tail. Positions are
