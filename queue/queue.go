@@ -180,7 +180,7 @@ const (
 type Options struct {
 	// MaxMessages bounds the entries held, handed out or not.
 	// Zero or negative means DefaultMaxMessages; more than 1<<30 means
-	// 1<<30.
+	// 1<<30 (1<<29 - 1 where int has 32 bits).
 	MaxMessages int
 
 	// MaxBytes bounds the payload bytes held, handed out or not; a single
