@@ -7,9 +7,9 @@ import (
 )
 
 // Queue is the session's outbound queue as the client supervisor sees it.
-// The in-memory [Memory] satisfies it, and so will the durable file-backed
-// queue, so the supervisor's writer, replay and ack paths do not care which
-// one the program chose.
+// The in-memory [Memory] and the durable [File] both satisfy it, so the
+// supervisor's writer, replay and ack paths do not care which one the
+// program chose.
 //
 // Many goroutines may Push at once. Next, TryNext and Rewind belong to a
 // single consumer goroutine (the writer). Ack, AckThrough, Len, Close and
