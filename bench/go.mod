@@ -1,6 +1,6 @@
 module github.com/sturdyws/sturdy/bench
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/cenkalti/backoff/v4 v4.3.0
@@ -19,7 +19,7 @@ require (
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/klauspost/compress v1.17.9 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.6.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
 
 replace github.com/sturdyws/sturdy => ../

@@ -238,8 +238,12 @@ func TestSlowReaderIsNotADeadPeer(t *testing.T) {
 
 // TestCloseWithStalledPeer: a peer that stopped reading holds the writer in
 // a write that never completes (here with no write timeout to rescue it);
-// Close still returns, within the close timeout it waits for the writer
-// plus the one it gives the closing handshake, and reports what was left.
+// Close still returns, after giving the writer its close timeout, and
+// reports what was left. The peer stays stalled until Close has returned,
+// so returning at all proves Close did not wait for the writer. No upper
+// bound on the wall clock: besides its two close timeouts, Close copies
+// every queued payload into a dead letter (64 MiB here), work that a loaded
+// 2-core machine stretched to 15 s (issue 20).
 func TestCloseWithStalledPeer(t *testing.T) {
 	ctx := testCtx(t)
 	srv := wstest.Start(t, wstest.Options{})
@@ -269,10 +273,12 @@ func TestCloseWithStalledPeer(t *testing.T) {
 	select {
 	case err := <-closed:
 		require.NoError(t, err)
-		t.Logf("Close took %v", time.Since(begin))
-	case <-time.After(2*closeTimeout + 5*time.Second): // generous: a loaded 2-core machine
+	case <-ctx.Done():
 		require.FailNow(t, "Close is stuck behind a stalled writer")
 	}
+	took := time.Since(begin)
+	t.Logf("Close took %v", took)
+	require.GreaterOrEqual(t, took, closeTimeout, "Close gives the writer its close timeout before dropping the socket")
 	require.Equal(t, int64(n), dead.Load(), "every unacknowledged message is reported")
 }
 

@@ -1,6 +1,6 @@
 module github.com/sturdyws/sturdy/interop
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/Shopify/toxiproxy/v2 v2.12.0
@@ -29,7 +29,7 @@ require (
 	github.com/prometheus/procfs v0.15.1 // indirect
 	github.com/rs/xid v1.5.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.31.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	google.golang.org/protobuf v1.36.1 // indirect
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 )

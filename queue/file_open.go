@@ -18,9 +18,10 @@ import (
 // with a *FormatError (matching ErrFormat) for a directory written in the
 // first log format, which it leaves untouched.
 //
-// One process, one File per directory: on Linux and the BSDs (macOS
-// included) OpenFile enforces it with flock(2), released by the kernel
-// when the holder dies; elsewhere it is the caller's duty.
+// One process, one File per directory: OpenFile enforces it with flock(2)
+// on Linux and the BSDs (macOS included) and with LockFileEx on Windows,
+// locks the system releases when the holder dies; on Solaris, illumos,
+// AIX, Plan 9 and WebAssembly it is the caller's duty.
 func OpenFile(dir string, opts FileOptions) (*File, error) {
 	o := opts.Options.withDefaults()
 	if opts.Sync < SyncAlways || opts.Sync > SyncNever {

@@ -279,19 +279,6 @@ func (f *File) trim() {
 	}
 }
 
-// syncDir fsyncs a directory, making the creation of a file in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // storeMeta records in META the numbers reserved and the segments of the
 // log, fsynced unless the policy is SyncNever. Called with mu held.
 func (f *File) storeMeta(reserved, oldest uint64) error {

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"math"
 	"time"
 )
 
@@ -12,14 +13,19 @@ type Memory struct {
 
 var _ Queue = (*Memory)(nil)
 
+// maxMessagesCap is the most Options.MaxMessages may ask for: a ring limit
+// of twice that, rounded up to a power of two, still fits an int.
+const maxMessagesCap = min(1<<30, math.MaxInt>>2)
+
 // withDefaults fills in the zero fields of o, for Memory and File alike.
 func (o Options) withDefaults() Options {
 	if o.MaxMessages <= 0 {
 		o.MaxMessages = DefaultMaxMessages
 	}
-	// The ring may grow to twice MaxMessages slots; the cap keeps that
-	// arithmetic far from overflow.
-	o.MaxMessages = min(o.MaxMessages, 1<<30)
+	// The ring may grow to a power of two at least twice MaxMessages
+	// slots; the cap keeps that arithmetic from overflowing an int, whose
+	// 32 bits on 386, arm and mipsle allow no more than 1<<29 - 1.
+	o.MaxMessages = min(o.MaxMessages, maxMessagesCap)
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}

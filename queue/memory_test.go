@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"errors"
+	"math"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,10 +67,39 @@ func TestOptionsDefaults(t *testing.T) {
 	assert.Equal(t, 1<<15, q.ring.limit, "smallest power of two over twice MaxMessages")
 	assert.NotNil(t, q.now)
 
-	huge := NewMemory(Options{MaxMessages: int(^uint(0) >> 1)})
+	huge := NewMemory(Options{MaxMessages: math.MaxInt})
 	defer huge.Close()
-	assert.Equal(t, 1<<30, huge.maxMessages)
-	assert.Equal(t, 1<<31, huge.ring.limit)
+	if strconv.IntSize == 64 {
+		assert.Equal(t, 1<<30, huge.maxMessages)
+		assert.Equal(t, int64(1<<31), int64(huge.ring.limit))
+	} else {
+		assert.Equal(t, 1<<29-1, huge.maxMessages)
+		assert.Equal(t, 1<<30, huge.ring.limit)
+	}
+}
+
+// TestRingLimitNearIntOverflow: MaxMessages whose doubled ring limit would
+// pass 1<<31 (an int's end on 386, arm and mipsle, where the power-of-two
+// loop used to wrap to 0 and spin forever, or stop at 1 slot) gives a
+// queue that holds several messages; GOARCH=386 in CI runs this.
+func TestRingLimitNearIntOverflow(t *testing.T) {
+	for _, n := range []int{1<<29 - 1, 1 << 29, 1<<29 + 1, 1<<30 - 1, 1 << 30, math.MaxInt32, math.MaxInt} {
+		q := NewMemory(Options{MaxMessages: n})
+		limit := q.ring.limit
+		assert.Positive(t, limit, "MaxMessages %d", n)
+		assert.Zero(t, limit&(limit-1), "MaxMessages %d: limit %d is a power of two", n, limit)
+		assert.GreaterOrEqual(t, limit/2, q.maxMessages, "MaxMessages %d", n)
+		for i := range 20 {
+			_, err := q.Push(context.Background(), Message{Payload: []byte{byte(i)}})
+			require.NoError(t, err)
+		}
+		for i := range 20 {
+			e, ok := q.TryNext()
+			require.True(t, ok, "MaxMessages %d: entry %d", n, i)
+			assert.Equal(t, []byte{byte(i)}, e.Payload)
+		}
+		require.NoError(t, q.Close())
+	}
 }
 
 func TestStrings(t *testing.T) {

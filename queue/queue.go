@@ -7,9 +7,9 @@ import (
 )
 
 // Queue is the session's outbound queue as the client supervisor sees it.
-// The in-memory [Memory] satisfies it, and so will the durable file-backed
-// queue, so the supervisor's writer, replay and ack paths do not care which
-// one the program chose.
+// The in-memory [Memory] and the durable [File] both satisfy it, so the
+// supervisor's writer, replay and ack paths do not care which one the
+// program chose.
 //
 // Many goroutines may Push at once. Next, TryNext and Rewind belong to a
 // single consumer goroutine (the writer). Ack, AckThrough, Len, Close and
@@ -215,7 +215,7 @@ const (
 type Options struct {
 	// MaxMessages bounds the entries held, handed out or not.
 	// Zero or negative means DefaultMaxMessages; more than 1<<30 means
-	// 1<<30.
+	// 1<<30 (1<<29 - 1 where int has 32 bits).
 	MaxMessages int
 
 	// MaxBytes bounds the payload bytes held, handed out or not; a single

@@ -2,13 +2,11 @@ package transport
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,8 +69,7 @@ func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 			cc, sc := connPair(t, connConfig{deflate: tc.deflate()},
 				connConfig{deflate: tc.deflate(), onPing: func(p []byte) { pinged <- string(p) }})
 			// A hung write or read fails the test instead of blocking it.
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
+			ctx := untilTestDeadline(t)
 
 			// All goroutines start together, so their writes overlap.
 			start := make(chan struct{})

@@ -175,8 +175,10 @@ func (c *Conn) stall(wait bool) {
 		// Read holds readMu and Write holds wmu: once each is ours, its
 		// holder is done and, seeing the stall, will not start again.
 		c.readMu.Lock()
+		//lint:ignore SA2001 a barrier: taking the lock waited out the reader
 		c.readMu.Unlock()
 		c.wmu.Lock()
+		//lint:ignore SA2001 a barrier: taking the lock waited out the writer
 		c.wmu.Unlock()
 	}
 }

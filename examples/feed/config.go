@@ -60,6 +60,6 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 // drain is the end of the run kept free of faults and new orders, so the
 // last fault can be noticed and healed and every order acknowledged.
-func (c config) drain() time.Duration {
-	return min(3*time.Second, c.duration/3)
+func (cfg config) drain() time.Duration {
+	return min(3*time.Second, cfg.duration/3)
 }

@@ -14,10 +14,9 @@ import (
 // client's callback goroutine, live counts on a ticker, fault notices on
 // the fault schedule. Every line carries the time since the start.
 type console struct {
-	mu      sync.Mutex
-	w       io.Writer
-	start   time.Time
-	lastRTT time.Duration // the last non-zero RTT seen
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
 }
 
 func newConsole(w io.Writer) *console { return &console{w: w, start: time.Now()} }
@@ -62,18 +61,6 @@ func (c *console) live(ctx context.Context, cl *client.Client, orders *ledger) {
 		}
 		s := cl.Stats()
 		c.printf("live: %d prices, %d reconnects, last RTT %v, orders %d sent / %d acked, queue %d",
-			s.Received, s.Reconnects, c.rtt(s).Round(time.Microsecond), orders.count(), orders.highestAck(), s.QueueDepth)
+			s.Received, s.Reconnects, s.LastRTT.Round(time.Microsecond), orders.count(), orders.acknowledged(), s.QueueDepth)
 	}
-}
-
-// rtt returns the last round trip measured. Stats.LastRTT reads the live
-// connection's monitor, so it is 0 between connections and until a new
-// connection's first pong; the console keeps the last value it saw.
-func (c *console) rtt(s client.Stats) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s.LastRTT > 0 {
-		c.lastRTT = s.LastRTT
-	}
-	return c.lastRTT
 }

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	stopLive()
 	wg.Wait()
 
-	s := &summary{Elapsed: time.Since(start), Stats: stats, RTT: con.rtt(stats), Tape: &book, FlushErr: flushErr}
+	s := &summary{Elapsed: time.Since(start), Stats: stats, RTT: stats.LastRTT, Tape: &book, FlushErr: flushErr}
 	sent, dead := orders.snapshot()
 	if ex != nil {
 		got := byConnection(ex.srv.Received())

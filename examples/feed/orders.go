@@ -101,6 +101,23 @@ func (l *ledger) count() int {
 // highestAck returns the highest order id acknowledged.
 func (l *ledger) highestAck() uint64 { return l.acked.Load() }
 
+// acknowledged counts the orders the exchange acknowledged. Its acks are
+// cumulative, so the highest one covers every lower id, but an order
+// reported undelivered (expired in the queue, say) never reached it:
+// those are not counted, whatever their id.
+func (l *ledger) acknowledged() int {
+	acked := l.acked.Load()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := int(min(acked, uint64(len(l.sent))))
+	for id := range l.dead {
+		if id <= uint64(n) {
+			n--
+		}
+	}
+	return n
+}
+
 // snapshot copies what the checks need.
 func (l *ledger) snapshot() (sent [][]byte, dead map[uint64]client.DeadLetter) {
 	l.mu.Lock()

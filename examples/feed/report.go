@@ -98,16 +98,18 @@ func checkAcked(sent [][]byte, dead map[uint64]client.DeadLetter, acked uint64) 
 		id := uint64(i + 1)
 		d, reported := dead[id]
 		switch {
+		// The acks are cumulative: an order reported undelivered below
+		// the highest ack never reached the server, whatever the ack says.
+		case reported && d.Reason == client.ReasonExpired:
+			oc.Expired++
+		case reported && d.Reason == client.ReasonExpiredUnacked:
+			oc.ExpiredUnacked++
+		case reported:
+			oc.Undelivered++
 		case id <= acked:
 			oc.Delivered++
-		case !reported:
-			oc.Lost++
-		case d.Reason == client.ReasonExpired:
-			oc.Expired++
-		case d.Reason == client.ReasonExpiredUnacked:
-			oc.ExpiredUnacked++
 		default:
-			oc.Undelivered++
+			oc.Lost++
 		}
 	}
 	return oc

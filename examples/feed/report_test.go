@@ -88,6 +88,25 @@ func TestCheckAcked(t *testing.T) {
 	}
 	got := checkAcked(orders(1, 2, 3, 4, 5, 6), dead, 2)
 	assert.Equal(t, orderCheck{Sent: 6, Delivered: 2, Expired: 1, Undelivered: 1, Lost: 2, Verified: got.Verified}, got)
+	// The exchange's acks are cumulative: ack 6 does not make the expired
+	// order 3 or the undelivered 5 acknowledged.
+	got = checkAcked(orders(1, 2, 3, 4, 5, 6), dead, 6)
+	assert.Equal(t, orderCheck{Sent: 6, Delivered: 4, Expired: 1, Undelivered: 1, Verified: got.Verified}, got)
+}
+
+// TestLedgerCountsWhatWasAcknowledged: the live line's "acked" counts the
+// orders acknowledged, not the highest ack id, which also covers the
+// orders that expired unsent.
+func TestLedgerCountsWhatWasAcknowledged(t *testing.T) {
+	l := newLedger()
+	l.sent = orders(1, 2, 3, 4, 5)
+	l.dead[2] = client.DeadLetter{Seq: 2, Reason: client.ReasonExpired}
+	l.dead[5] = client.DeadLetter{Seq: 5, Reason: client.ReasonExpired}
+	assert.Equal(t, 0, l.acknowledged())
+	_, ok := l.extractAck(transport.MessageText, []byte(`{"ack":4}`))
+	require.True(t, ok)
+	assert.Equal(t, uint64(4), l.highestAck())
+	assert.Equal(t, 3, l.acknowledged(), "orders 1, 3 and 4; 2 expired unsent")
 }
 
 func TestCheckSubscriptions(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -77,6 +78,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(stdout, format+"\n", a...)
+	}
+
+	// Without -dir the queue lives in a new temporary directory, not in
+	// the working directory (a clone, say): kept after a crash, which is
+	// the point, and removed once every reading is delivered.
+	tempDir := cfg.dir == ""
+	if tempDir {
+		if cfg.dir, err = os.MkdirTemp("", "sturdy-iot-"); err != nil {
+			return err
+		}
+		say("no -dir: the queue is in %s (pass -dir %s to carry on from it)", cfg.dir, cfg.dir)
 	}
 
 	var drops dropLog
@@ -212,7 +224,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, exit func
 		say("every reading acknowledged")
 	}
 	if up != nil {
-		return check(up.received(), drops.without(expect), say)
+		if err := check(up.received(), drops.without(expect), say); err != nil {
+			return err
+		}
+	}
+	if tempDir {
+		return os.RemoveAll(cfg.dir)
 	}
 	return nil
 }

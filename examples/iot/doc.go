@@ -15,6 +15,11 @@
 //	go run ./examples/iot -dir /tmp/iot -offline -crash   # restarted, still offline: more readings, crash again
 //	go run ./examples/iot -dir /tmp/iot                   # uplink up: every reading of all three runs delivered
 //
+// Without -dir, the queue goes in a new temporary directory, printed at
+// the start: kept after a crash (pass it as -dir to carry on) and removed
+// once every reading is delivered, so `go run ./examples/iot` leaves
+// nothing behind.
+//
 // -offline keeps the embedded server unreachable (connection refused)
 // while readings are taken; -crash makes the agent exit at once after
 // queueing them, running no Close, as a kill or a power cut would.

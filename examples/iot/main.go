@@ -45,7 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("iot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.dir, "dir", "iot-queue", "directory of the durable queue")
+	fs.StringVar(&c.dir, "dir", "", "directory of the durable queue (default: a new temporary directory, removed once every reading is delivered)")
 	fs.StringVar(&c.url, "url", "", "server to send readings to (default: an embedded server that acknowledges them)")
 	fs.IntVar(&c.readings, "readings", 5, "readings to take in this run")
 	fs.IntVar(&c.maxQueued, "max-queued", 100_000, "readings the queue holds; beyond it the oldest are dropped, each reported")
@@ -57,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 || c.readings < 0 || c.dir == "" {
+	if fs.NArg() > 0 || c.readings < 0 {
 		return c, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
 	if c.maxQueued <= 0 {

@@ -1,4 +1,4 @@
-//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly || windows
 
 package queue
 
@@ -22,8 +22,9 @@ const lockDirEnv = "STURDY_QUEUE_LOCK_DIR"
 // lockHeld is the line the child writes once it holds the directory.
 const lockHeld = "holding"
 
-// TestFileLockedByAnotherProcess: the flock is per open file description,
-// so it shuts out another process, not only another File of this one. A
+// TestFileLockedByAnotherProcess: the lock (flock, per open file
+// description; LockFileEx on Windows, per handle) shuts out another
+// process, not only another File of this one. A
 // child process holds the directory until its standard input closes;
 // meanwhile OpenFile here fails with *LockedError, and once the child has
 // exited it succeeds.
