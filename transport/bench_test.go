@@ -56,6 +56,7 @@ func BenchmarkRead(b *testing.B) {
 				}
 				frame := frameBytes(true, 0, Opcode(typ), false, payload)
 				c := newConn(connConfig{nc: &memConn{in: &repeatReader{data: frame}}, client: true})
+				defer c.CloseNow() // its idle reader would outlive the benchmark
 				buf := make([]byte, 0, n)
 				ctx := context.Background()
 				b.SetBytes(int64(n))

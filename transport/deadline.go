@@ -126,13 +126,16 @@ const progressChunk = 16 << 10
 // The goroutine that armed calls it; a cancellation that has fired stays in
 // force.
 func (d *deadlineArm) progress(n int) {
-	if d.fixed <= 0 {
-		return
+	// Small enough to inline: the common case, a write well under
+	// progressChunk, costs an add and a compare.
+	if d.taken += n; d.taken >= progressChunk && d.fixed > 0 {
+		d.refresh()
 	}
-	d.taken += n
-	if d.taken < progressChunk {
-		return
-	}
+}
+
+// refresh sets the deadline again from now, unless a cancellation has
+// fired.
+func (d *deadlineArm) refresh() {
 	d.taken = 0
 	d.mu.Lock()
 	if !d.cancelled {

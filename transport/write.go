@@ -105,7 +105,11 @@ func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, flush bool)
 	if w.z != nil && w.z.wants(len(p)) {
 		return w.writeCompressed(ctx, typ, p, flush)
 	}
-	return w.frames(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush)
+	h := Header{Fin: true, Opcode: Opcode(typ)}
+	if w.frag > 0 && len(p) > w.frag {
+		return w.frames(ctx, h, p, flush)
+	}
+	return w.frame(ctx, h, p, flush, c.writeTimeout) // most messages: one frame, one call less
 }
 
 // Ping sends a ping with payload (at most 125 bytes) and returns once it is
