@@ -1,0 +1,47 @@
+package durable
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+)
+
+// A payload carries its own identity and checksum, so that whoever reads
+// it back, after any damage, can tell which message it is and whether its
+// bytes are the ones pushed, without being told: 8 bytes of index, filler
+// derived from the index, and a CRC-32C of everything before it.
+const payloadOverhead = 12
+
+// MinPayload is the smallest payload size MakePayload accepts.
+const MinPayload = payloadOverhead
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// MakePayload fills b (at least MinPayload bytes) as the payload of
+// message index and returns it.
+func MakePayload(b []byte, index uint64) []byte {
+	binary.BigEndian.PutUint64(b, index)
+	x := uint32(index*2654435761 + 1)
+	body := b[8 : len(b)-4]
+	for i := range body {
+		// xorshift: cheap, and different for every index, so that a
+		// record moved or spliced from another message fails the check.
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		body[i] = byte(x)
+	}
+	binary.BigEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], castagnoli))
+	return b
+}
+
+// CheckPayload returns the index a payload was made for and whether its
+// bytes are intact.
+func CheckPayload(p []byte) (index uint64, ok bool) {
+	if len(p) < payloadOverhead {
+		return 0, false
+	}
+	if crc32.Checksum(p[:len(p)-4], castagnoli) != binary.BigEndian.Uint32(p[len(p)-4:]) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(p), true
+}
