@@ -42,8 +42,8 @@ type boltQueue struct {
 	update func(func(*bolt.Tx) error) error
 	// interval: Close fsyncs, as queue.File's does under SyncInterval.
 	interval bool
-	stop   chan struct{}  // closed by Close: ends the Interval syncer
-	synced sync.WaitGroup // the Interval syncer
+	stop     chan struct{}  // closed by Close: ends the Interval syncer
+	synced   sync.WaitGroup // the Interval syncer
 }
 
 func openBolt(dir string, o Options, batch bool, each func(uint64, []byte)) (Queue, Opened, error) {

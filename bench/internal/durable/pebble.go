@@ -31,7 +31,7 @@ const smallMemTable = 64 << 10
 
 // Pebble is the queue as a pebble user writes it: one batch per push
 // (the message and the high-water mark) committed with pebble.Sync or
-// pebble.NoSync, one synced or unsynced Delete per ack. Pebble's commit
+// pebble.NoSync, one unsynced Delete per ack (see Ack). Pebble's commit
 // pipeline makes concurrent synced commits share a WAL fsync by itself.
 func Pebble() Store {
 	return Store{Name: "pebble", Open: openPebble, TailFile: pebbleTail, Lock: func(n string) bool { return n == "LOCK" }}
@@ -73,7 +73,7 @@ func (m *maxValue) Finish(bool) ([]byte, io.Closer, error) {
 }
 
 func openPebble(dir string, o Options, each func(uint64, []byte)) (Queue, Opened, error) {
-	po := &pebble.Options{Merger: maxMerger}
+	po := &pebble.Options{Merger: maxMerger, Logger: quietLogger{}}
 	if o.SmallFiles {
 		po.MemTableSize = smallMemTable
 	}
@@ -153,7 +153,13 @@ func (q *pebbleQueue) Push(p []byte) (uint64, error) {
 	return seq, errors.Join(err, b.Close())
 }
 
-func (q *pebbleQueue) Ack(seq uint64) error { return q.db.Delete(pebbleKey(seq), q.wo) }
+// Ack is written without waiting for its fsync, whatever the policy: the
+// next synced push fsyncs the log, and the delete with it. That is what
+// queue.File promises for its removals (a power cut may bring an
+// acknowledged message back as a duplicate, never lose a pushed one),
+// so both pay the same fsyncs for the same guarantee. bbolt cannot do
+// the same: its NoSync is for the whole database, not one transaction.
+func (q *pebbleQueue) Ack(seq uint64) error { return q.db.Delete(pebbleKey(seq), pebble.NoSync) }
 
 // syncEvery is the Interval policy: pebble has a byte-based background
 // sync of its WAL but no timed one, so a timer commits a synced empty
@@ -181,6 +187,17 @@ func (q *pebbleQueue) Close() error {
 	}
 	return errors.Join(err, q.db.Close())
 }
+
+// quietLogger drops pebble's informational lines ("Found 0 WALs" at
+// every open), which would drown the tables, and keeps the rest as
+// pebble's default logger has it: errors on stderr, fatal errors exit.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+
+func (quietLogger) Errorf(format string, args ...any) { pebble.DefaultLogger.Errorf(format, args...) }
+
+func (quietLogger) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }
 
 // pebbleTail is the newest write-ahead log: pebble numbers its files
 // from one counter, in fixed width, so the last .log sorts last.

@@ -1,0 +1,144 @@
+package durable
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reopen is one measured reopening of a store after a crash or a tear.
+type Reopen struct {
+	Store    string
+	Scenario string
+	// Pushed is how many pushes the killed child saw return; Entries how
+	// many messages the reopened store held; Bad how many of those failed
+	// their checksum.
+	Pushed  int
+	Entries int
+	Bad     int
+	Open    time.Duration // opening and replaying, in the reopening child
+	Damage  []string      // what the store reported
+	Err     string        // the error opening returned, or how the child died
+}
+
+// Lost is how many pushes that returned were missing after reopening.
+func (r Reopen) Lost() int { return max(0, r.Pushed-(r.Entries-r.Bad)) }
+
+// CrashReopen starts a child pushing payload-byte messages into a fresh
+// store in dir under policy p, without acks, kills it with SIGKILL once
+// at least count pushes have returned, so that the kill lands in the
+// middle of a later push, then times another child opening the store and
+// counting its messages. A store that writes to the kernel before a push
+// returns loses nothing to a killed process, whatever its policy.
+func CrashReopen(s Store, dir string, p Policy, payload, count int) (Reopen, error) {
+	r := Reopen{Store: s.Name, Scenario: fmt.Sprintf("kill -9 after %d × %s, %s", count, sizeName(payload), p)}
+	progress := max(1, count/20)
+	c, err := startChild(job{Op: opFill, Store: s.Name, Dir: dir, Opts: Options{Policy: p}, Payload: payload, Progress: progress})
+	if err != nil {
+		return r, err
+	}
+	killed := false
+	_, werr := c.wait(func(line string) {
+		n, err := strconv.Atoi(strings.TrimPrefix(line, "pushed "))
+		if err != nil || killed {
+			return
+		}
+		r.Pushed = n
+		if n >= count {
+			killed = true
+			_ = c.kill()
+		}
+	})
+	if !killed {
+		return r, fmt.Errorf("durable: %s child ended before %d pushes: %v", s.Name, count, werr)
+	}
+	return r, reopen(s, dir, &r)
+}
+
+// reopen times a child opening the store in dir and fills in r.
+func reopen(s Store, dir string, r *Reopen) error {
+	res, err := runChild(job{Op: opOpen, Store: s.Name, Dir: dir})
+	if err != nil {
+		if _, ok := err.(*CrashError); !ok {
+			return err
+		}
+		r.Err = err.Error()
+	}
+	r.Entries, r.Bad, r.Open, r.Damage = res.Entries, res.Bad, time.Duration(res.OpenNS), res.Damage
+	switch {
+	case res.Panic != "":
+		r.Err = "panic: " + res.Panic
+	case res.Err != "":
+		r.Err = res.Err
+	}
+	return nil
+}
+
+// TornReopen writes count records of payload bytes into a fresh store in
+// dir and closes it cleanly, then damages the store's tail file as a
+// crash in the middle of writing the last record would: with flip
+// false, the file loses its last cut bytes; with flip true, it keeps its
+// length and one byte cut bytes before its end is inverted (a sector
+// that never reached the disk). It then times a child reopening it.
+func TornReopen(s Store, dir string, payload, count, cut int, flip bool) (Reopen, error) {
+	how := "cut " + sizeName(cut) + " short"
+	if flip {
+		how = "one byte flipped " + sizeName(cut) + " before the end"
+	}
+	r := Reopen{Store: s.Name, Scenario: fmt.Sprintf("%d × %s, tail %s", count, sizeName(payload), how)}
+	res, err := runChild(job{Op: opFill, Store: s.Name, Dir: dir, Opts: Options{Policy: Never}, Payload: payload, Count: count})
+	if err == nil && res.Err != "" {
+		err = fmt.Errorf("durable: filling %s: %s", s.Name, res.Err)
+	}
+	if err != nil {
+		return r, err
+	}
+	r.Pushed = len(res.Pushed)
+	tail, err := s.TailFile(dir)
+	if err != nil {
+		return r, err
+	}
+	if err := tear(tail, cut, flip); err != nil {
+		return r, err
+	}
+	return r, reopen(s, dir, &r)
+}
+
+// tear cuts the last cut bytes off the file, or inverts the byte cut
+// bytes before its end.
+func tear(path string, cut int, flip bool) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	at := max(0, st.Size()-int64(cut))
+	if !flip {
+		return os.Truncate(path, at)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	var b [1]byte
+	if _, err = f.ReadAt(b[:], at); err == nil {
+		b[0] = ^b[0]
+		_, err = f.WriteAt(b[:], at)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sizeName writes a byte count as people do: 256 B, 4 KiB, 4 MiB.
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + " KiB"
+	}
+	return strconv.Itoa(n) + " B"
+}
