@@ -56,7 +56,9 @@ type Item struct{ Seq, Index uint64 }
 
 // childResult is the child's last line of output, as JSON.
 type childResult struct {
-	// Open: how long opening and replaying took, what was replayed.
+	// Open: whether the store opened, how long opening and replaying
+	// took, what was replayed.
+	Opened  bool
 	OpenNS  int64
 	Entries int
 	Bad     int // payloads failing their checksum
@@ -171,6 +173,7 @@ func openAndCount(s Store, j job, r *childResult) {
 		r.Err = firstLine(err.Error())
 		return
 	}
+	r.Opened = true
 	r.Damage = opened.Damage
 	if j.Push {
 		seq, err := q.Push(MakePayload(make([]byte, MinPayload), 1<<62))

@@ -27,7 +27,7 @@ var (
 // smallMemTable is pebble's memtable under Options.SmallFiles: flushed
 // to a table every few KiB, so a small test log spans tables as well as
 // the write-ahead log.
-const smallMemTable = 64 << 10
+const smallMemTable = 16 << 10
 
 // Pebble is the queue as a pebble user writes it: one batch per push
 // (the message and the high-water mark) committed with pebble.Sync or
