@@ -29,6 +29,8 @@ func durableMain(c config, dir string) error {
 	d := durableRun{cfg: durable.Full(c.seed), dir: dir, mdPath: c.mdPath}
 	if c.check {
 		d.cfg = durable.Check(c.seed)
+	} else if _, err := os.Stat("internal/durable/depcost"); err == nil {
+		d.cfg.ModuleDir = "." // run from bench/: the dependency costs can be built
 	}
 	if isSet("json") {
 		d.jsonPath = c.jsonPath

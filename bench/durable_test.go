@@ -41,7 +41,7 @@ func TestRunDurable(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &res))
 	assert.Len(t, res.Rates, 3*len(durable.Stores()), "every store, every policy")
-	assert.Len(t, res.Reopens, 3*5, "five reopenings of each format")
+	assert.Len(t, res.Reopens, 3*7, "seven reopenings of each format")
 	assert.NotEmpty(t, res.Trials)
 
 	left, err := os.ReadDir(dir)

@@ -34,6 +34,7 @@ type job struct {
 	// acknowledging every AckEvery-th (0: none) and the first AckFirst,
 	// and print a progress line every Progress pushes (0: never).
 	Payload  int
+	Pattern  bool // MakePatternPayload instead of MakePayload
 	Count    int
 	AckEvery int
 	AckFirst int
@@ -124,8 +125,12 @@ func fill(s Store, j job, out *bufio.Writer, r *childResult) {
 		return
 	}
 	buf := make([]byte, max(j.Payload, MinPayload))
+	mk := MakePayload
+	if j.Pattern {
+		mk = MakePatternPayload
+	}
 	for i := 0; j.Count == 0 || i < j.Count; i++ {
-		seq, err := q.Push(MakePayload(buf, uint64(i)))
+		seq, err := q.Push(mk(buf, uint64(i)))
 		if err != nil {
 			r.Err = err.Error()
 			break

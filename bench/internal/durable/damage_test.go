@@ -80,3 +80,22 @@ func flipsOdd(seed uint64) bool {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	return (1+rng.IntN(8))%2 == 1
 }
+
+// TestPayloadsCheckThemselves: both kinds of payload carry their index
+// and fail their check when any byte changes.
+func TestPayloadsCheckThemselves(t *testing.T) {
+	for _, mk := range []func([]byte, uint64) []byte{MakePayload, MakePatternPayload} {
+		p := mk(make([]byte, 64), 77)
+		idx, ok := CheckPayload(p)
+		require.True(t, ok)
+		assert.Equal(t, uint64(77), idx)
+		for i := range p {
+			p[i] ^= 0x10
+			_, ok := CheckPayload(p)
+			assert.False(t, ok, "byte %d changed", i)
+			p[i] ^= 0x10
+		}
+	}
+	_, ok := CheckPayload(make([]byte, MinPayload-1))
+	assert.False(t, ok)
+}

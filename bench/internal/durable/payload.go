@@ -34,6 +34,25 @@ func MakePayload(b []byte, index uint64) []byte {
 	return b
 }
 
+// patternWord fills a pattern payload: read at most offsets as a record
+// length, it claims tens of KiB, so a reader that tries every offset of
+// a damaged stretch and checksums whatever length it finds there does
+// work proportional to the stretch times the claim.
+const patternWord = 0x00010000
+
+// MakePatternPayload is MakePayload with the filler a repeating
+// little-endian uint32 (sensor samples, a zeroed struct array): the
+// payload that makes a hand-written log's resynchronisation slowest.
+func MakePatternPayload(b []byte, index uint64) []byte {
+	binary.BigEndian.PutUint64(b, index)
+	body := b[8 : len(b)-4]
+	for i := range body {
+		body[i] = byte(uint32(patternWord) >> (8 * (i % 4)))
+	}
+	binary.BigEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], castagnoli))
+	return b
+}
+
 // CheckPayload returns the index a payload was made for and whether its
 // bytes are intact.
 func CheckPayload(p []byte) (index uint64, ok bool) {

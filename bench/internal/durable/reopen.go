@@ -76,19 +76,31 @@ func reopen(s Store, dir string, r *Reopen) error {
 	return nil
 }
 
-// TornReopen writes count records of payload bytes into a fresh store in
-// dir and closes it cleanly, then damages the store's tail file as a
-// crash in the middle of writing the last record would: with flip
-// false, the file loses its last cut bytes; with flip true, it keeps its
-// length and one byte cut bytes before its end is inverted (a sector
-// that never reached the disk). It then times a child reopening it.
-func TornReopen(s Store, dir string, payload, count, cut int, flip bool) (Reopen, error) {
-	how := "cut " + sizeName(cut) + " short"
-	if flip {
-		how = "one byte flipped " + sizeName(cut) + " before the end"
+// Tear is how TornReopen damages a store.
+type Tear struct {
+	Payload, Count int  // records written, of Payload bytes
+	Pattern        bool // payloads of a repeating uint32 (MakePatternPayload)
+	Cut            int  // bytes from the end of the tail file
+	Flip           bool // invert the byte there instead of cutting
+}
+
+// TornReopen writes t.Count records into a fresh store in dir and closes
+// it cleanly, then damages the store's tail file as a crash in the
+// middle of writing the last record would: without Flip, the file loses
+// its last Cut bytes; with Flip, it keeps its length and the byte Cut
+// bytes before its end is inverted (a sector that never reached the
+// disk). It then times a child reopening it.
+func TornReopen(s Store, dir string, t Tear) (Reopen, error) {
+	how := "cut " + sizeName(t.Cut) + " short"
+	if t.Flip {
+		how = "one byte flipped " + sizeName(t.Cut) + " before the end"
 	}
-	r := Reopen{Store: s.Name, Scenario: fmt.Sprintf("%d × %s, tail %s", count, sizeName(payload), how)}
-	res, err := runChild(job{Op: opFill, Store: s.Name, Dir: dir, Opts: Options{Policy: Never}, Payload: payload, Count: count})
+	what := ""
+	if t.Pattern {
+		what = " of a repeating uint32"
+	}
+	r := Reopen{Store: s.Name, Scenario: fmt.Sprintf("%d × %s%s, tail %s", t.Count, sizeName(t.Payload), what, how)}
+	res, err := runChild(job{Op: opFill, Store: s.Name, Dir: dir, Opts: Options{Policy: Never}, Payload: t.Payload, Pattern: t.Pattern, Count: t.Count})
 	if err == nil && res.Err != "" {
 		err = fmt.Errorf("durable: filling %s: %s", s.Name, res.Err)
 	}
@@ -100,7 +112,7 @@ func TornReopen(s Store, dir string, payload, count, cut int, flip bool) (Reopen
 	if err != nil {
 		return r, err
 	}
-	if err := tear(tail, cut, flip); err != nil {
+	if err := tear(tail, t.Cut, t.Flip); err != nil {
 		return r, err
 	}
 	return r, reopen(s, dir, &r)

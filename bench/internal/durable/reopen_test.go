@@ -43,7 +43,7 @@ func TestTornReopenTears(t *testing.T) {
 		}
 		for _, flip := range []bool{false, true} {
 			t.Run(s.Name, func(t *testing.T) {
-				r, err := TornReopen(s, t.TempDir(), 64<<10, 4, 16<<10, flip)
+				r, err := TornReopen(s, t.TempDir(), Tear{Payload: 64 << 10, Count: 4, Pattern: flip, Cut: 16 << 10, Flip: flip})
 				require.NoError(t, err)
 				assert.Equal(t, 4, r.Pushed)
 				assert.Positive(t, r.Open+1)

@@ -38,6 +38,11 @@ type Config struct {
 
 	// Seed orders the throughput cells and starts the damage seeds.
 	Seed uint64
+
+	// ModuleDir, when set, is the bench module's directory: the
+	// dependency costs are measured by building its depcost programs
+	// there with the go command.
+	ModuleDir string
 }
 
 // Full is the measurement reported in bench/README.md.
@@ -77,6 +82,7 @@ type Results struct {
 	Rates       []Rate    // every cell of every round
 	Reopens     []Reopen
 	Trials      []Trial
+	Deps        []Dep
 }
 
 // formatStores are the stores with a file format of their own: bbolt-batch
@@ -89,6 +95,14 @@ func formatStores() []Store {
 // log what it is doing.
 func Run(cfg Config, work string, log io.Writer) (*Results, error) {
 	res := &Results{Config: cfg, Started: time.Now().UTC()}
+	if cfg.ModuleDir != "" {
+		fmt.Fprintln(log, "dependency costs: building the depcost programs")
+		deps, err := DepCosts(cfg.ModuleDir, work, DepNames)
+		if err != nil {
+			return res, err
+		}
+		res.Deps = deps
+	}
 	if err := runThroughput(cfg, work, log, res); err != nil {
 		return res, err
 	}
@@ -156,8 +170,11 @@ func runReopens(cfg Config, work string, log io.Writer, res *Results) error {
 		for range cfg.BigRuns {
 			runs = append(runs, func() (Reopen, error) { return CrashReopen(s, dir, Always, cfg.BigRecord, cfg.BigCount) })
 		}
-		for _, flip := range []bool{false, true} {
-			runs = append(runs, func() (Reopen, error) { return TornReopen(s, dir, cfg.BigRecord, cfg.BigCount, cfg.Tear, flip) })
+		for _, pattern := range []bool{false, true} {
+			for _, flip := range []bool{false, true} {
+				t := Tear{Payload: cfg.BigRecord, Count: cfg.BigCount, Pattern: pattern, Cut: cfg.Tear, Flip: flip}
+				runs = append(runs, func() (Reopen, error) { return TornReopen(s, dir, t) })
+			}
 		}
 		for _, run := range runs {
 			r, err := run()

@@ -15,6 +15,21 @@ func (r *Results) WriteMarkdown(w io.Writer) {
 	r.writeThroughput(w)
 	r.writeReopens(w)
 	r.writeDamage(w)
+	r.writeDeps(w)
+}
+
+func (r *Results) writeDeps(w io.Writer) {
+	if len(r.Deps) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "#### What building on it costs a program (the smallest program using each: internal/durable/depcost)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| store | binary (-trimpath -s -w) | modules added | packages with cgo | builds with CGO_ENABLED=0 |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|---|")
+	for _, d := range r.Deps {
+		fmt.Fprintf(w, "| %s | %.1f MiB | %d | %d | %v |\n", d.Store, float64(d.Binary)/(1<<20), len(d.Modules), len(d.Cgo), d.NoCgo)
+	}
+	fmt.Fprintln(w)
 }
 
 func (r *Results) writeThroughput(w io.Writer) {

@@ -28,3 +28,21 @@ func TestThroughputCountsAndCleansUp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, rate)
 }
+
+// TestDepCostsBuilds builds the two small depcost programs: queue.File
+// brings no module but sturdy's, bbolt brings itself (and x/sys).
+func TestDepCostsBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds programs with the go command")
+	}
+	deps, err := DepCosts("../..", t.TempDir(), []string{"sturdy", "bbolt"})
+	require.NoError(t, err)
+	require.Len(t, deps, 2)
+	assert.Equal(t, []string{"github.com/sturdyws/sturdy"}, deps[0].Modules)
+	assert.Contains(t, deps[1].Modules, "go.etcd.io/bbolt")
+	for _, d := range deps {
+		assert.Positive(t, d.Binary)
+		assert.True(t, d.NoCgo, "%s builds without cgo", d.Store)
+		assert.Empty(t, d.Cgo)
+	}
+}
