@@ -48,7 +48,7 @@ type Config struct {
 // Full is the measurement reported in bench/README.md.
 func Full(seed uint64) Config {
 	return Config{
-		Rounds: 3, Cell: time.Second, Payloads: []int{256, 4 << 10}, Senders: []int{1, 8},
+		Rounds: 5, Cell: time.Second, Payloads: []int{256, 4 << 10}, Senders: []int{1, 8},
 		SmallLog: 1000, LargeLog: 200_000, BigRecord: 4 << 20, BigCount: 16, BigRuns: 3, Tear: 1 << 20,
 		Matrix: MatrixConfig{Messages: 400, Payload: 200, Seeds: seeds(seed, 20)},
 		Seed:   seed,
