@@ -34,11 +34,13 @@ func MakePayload(b []byte, index uint64) []byte {
 	return b
 }
 
-// patternWord fills a pattern payload: read at most offsets as a record
-// length, it claims tens of KiB, so a reader that tries every offset of
-// a damaged stretch and checksums whatever length it finds there does
-// work proportional to the stretch times the claim.
-const patternWord = 0x00010000
+// patternWord fills a pattern payload. Read at one offset in four as a
+// queue.File record header (length little-endian at +4, kind at +8), it
+// claims a 64 KiB record of a valid kind (the low byte, 2, is also the
+// kind byte, four bytes on), so a reader that tries every offset of a
+// damaged stretch and checksums whatever length it finds there does work
+// proportional to the stretch times 64 KiB: the case issue 19 found.
+const patternWord = 0x00010002
 
 // MakePatternPayload is MakePayload with the filler a repeating
 // little-endian uint32 (sensor samples, a zeroed struct array): the

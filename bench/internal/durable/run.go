@@ -154,6 +154,7 @@ func runThroughput(cfg Config, work string, log io.Writer, res *Results) error {
 			if err != nil {
 				return fmt.Errorf("durable: %+v: %w", c, err)
 			}
+			r.Round = round
 			res.Rates = append(res.Rates, r)
 		}
 	}

@@ -19,6 +19,7 @@ type Case struct {
 // Rate is a measured cell: Pairs push+ack pairs in Seconds.
 type Rate struct {
 	Case
+	Round   int // of the run, from 0
 	Pairs   int
 	Seconds float64
 }
