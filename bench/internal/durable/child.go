@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -226,12 +225,9 @@ func startChild(j job) (*child, error) {
 	return c, c.cmd.Start()
 }
 
-// errCrashed is a child that died without a result: a panic in a
+// CrashError is a child's death without a result: a panic in a
 // goroutine it could not recover, a fatal fault, or a store's logger that
-// exits the process. CrashError says how.
-var errCrashed = errors.New("durable: child crashed")
-
-// CrashError is a child's death without a result.
+// exits the process.
 type CrashError struct {
 	Exit   string // how the process ended
 	Stderr string // the first line of what it printed there
@@ -240,8 +236,6 @@ type CrashError struct {
 func (e *CrashError) Error() string {
 	return "durable: child died (" + e.Exit + "): " + e.Stderr
 }
-
-func (e *CrashError) Is(target error) bool { return target == errCrashed }
 
 // wait reads the child's output to its end and returns its result.
 // Progress lines go to progress (which may be nil).

@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -61,7 +62,8 @@ func CrashReopen(s Store, dir string, p Policy, payload, count int) (Reopen, err
 func reopen(s Store, dir string, r *Reopen) error {
 	res, err := runChild(job{Op: opOpen, Store: s.Name, Dir: dir})
 	if err != nil {
-		if _, ok := err.(*CrashError); !ok {
+		var crash *CrashError
+		if !errors.As(err, &crash) {
 			return err
 		}
 		r.Err = err.Error()
