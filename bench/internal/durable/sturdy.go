@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sturdyws/sturdy/queue"
 )
@@ -60,21 +61,34 @@ func (q sturdyQueue) Ack(seq uint64) error { return q.f.Ack(seq) }
 func (q sturdyQueue) Close() error         { return q.f.Close() }
 
 // sturdyTail is the newest segment: segments are named by their number
-// in fixed-width hex, so the last name sorts last.
+// in fixed-width hex, so the last name sorts last. A layout without .seg
+// files (a later format) falls back to the data file written last.
 func sturdyTail(dir string) (string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return "", err
 	}
 	var segs []string
+	var newest string
+	var newestAt time.Time
 	for _, e := range ents {
 		if strings.HasSuffix(e.Name(), ".seg") {
 			segs = append(segs, e.Name())
 		}
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || e.Name() == "LOCK" {
+			continue
+		}
+		if newest == "" || info.ModTime().After(newestAt) {
+			newest, newestAt = e.Name(), info.ModTime()
+		}
 	}
-	if len(segs) == 0 {
-		return "", errors.New("durable: no segment in " + dir)
+	if len(segs) > 0 {
+		slices.Sort(segs)
+		newest = segs[len(segs)-1]
 	}
-	slices.Sort(segs)
-	return filepath.Join(dir, segs[len(segs)-1]), nil
+	if newest == "" {
+		return "", errors.New("durable: no data file in " + dir)
+	}
+	return filepath.Join(dir, newest), nil
 }
