@@ -16,14 +16,18 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sturdyws/sturdy/bench/internal/drivers"
+	"github.com/sturdyws/sturdy/bench/internal/durable"
 	"github.com/sturdyws/sturdy/bench/internal/scenario"
 	"github.com/sturdyws/sturdy/bench/internal/server"
 )
 
 // TestMain doubles as the benchmark server when the test binary is
-// re-executed as one (see startServer), and checks for leaked goroutines
-// otherwise.
+// re-executed as one (see startServer), or as a child of the durable
+// comparison, and checks for leaked goroutines otherwise.
 func TestMain(m *testing.M) {
+	if durable.IsChild() {
+		os.Exit(durable.ChildMain())
+	}
 	if os.Getenv(serveEnv) == "1" {
 		if err := server.Serve(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench server:", err)

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"strings"
 
+	"github.com/sturdyws/sturdy/bench/internal/durable"
 	"github.com/sturdyws/sturdy/bench/internal/server"
 )
 
@@ -21,6 +23,9 @@ import (
 const serveEnv = "STURDY_BENCH_SERVE"
 
 func main() {
+	if durable.IsChild() {
+		os.Exit(durable.ChildMain())
+	}
 	if os.Getenv(serveEnv) == "1" {
 		if err := server.Serve(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench server:", err)
@@ -39,8 +44,17 @@ func main() {
 	flag.BoolVar(&cfg.control, "control", false, "also run an identical copy of the sturdy driver (sturdy-control): the spread between the two is this run's resolution")
 	flag.IntVar(&cfg.PeerReadBuffer, "peer-read-buffer", 0, "read buffer size in bytes for the peers that let you set it (gorilla, gobwas, gws; coder's is fixed at 4 KiB); 0: their defaults")
 	flag.Uint64Var(&cfg.seed, "seed", 0, "seed of the shuffled order the libraries run in each round; 0: a new one, printed in the report")
-	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale; fails on any error")
+	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale, then the durable-queue comparison at a tiny scale; fails on any error")
+	durableOnly := flag.Bool("durable", false, "run only the durable-queue comparison (queue.File against bbolt and pebble; see README.md); with -check, at a tiny scale")
+	durableDir := flag.String("durable-dir", "", "directory on the disk to measure for -durable (default: the system's temporary directory)")
 	flag.Parse()
+	if *durableOnly {
+		if err := durableMain(cfg, *durableDir); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if cfg.check {
 		cfg.rounds, cfg.scale = 1, checkScale
 		if !isSet("json") {
@@ -64,6 +78,9 @@ func main() {
 		return err
 	})
 	stop()
+	if err == nil && cfg.check {
+		err = runDurable(durableRun{cfg: durable.Check(cfg.seed), dir: *durableDir}, io.Discard, io.Discard)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
