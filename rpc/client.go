@@ -22,7 +22,7 @@ type Client struct {
 
 	ctx    context.Context // ends with Close or Start's ctx
 	cancel context.CancelFunc
-	nextID atomic.Uint64 // ids are never reused in a session: 1, 2, 3…
+	nextID atomic.Uint64  // ids are never reused in a session: 1, 2, 3…
 	wg     sync.WaitGroup // background unsubscribes
 
 	// mu guards the session state below. It is never held while writing
@@ -32,7 +32,7 @@ type Client struct {
 	gen       uint64          // counts connections: the one conn belongs to
 	connReady chan struct{}   // closed and replaced when conn changes
 	pending   map[uint64]*call
-	subs      map[string]*Subscription // by the server's id on conn
+	subs      map[string]*Subscription   // by the server's id on conn
 	active    map[*Subscription]struct{} // renewed on every connection
 	endErr    error                      // set when the session has ended
 

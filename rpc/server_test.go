@@ -34,10 +34,11 @@ type feedServer struct {
 	subs   map[string]*wstest.Conn // by subscription id
 	hangOn map[int]bool            // connection ordinals where test_hang stays silent
 	calls  map[string]int          // requests seen, by method
+	subbed chan int                // the ordinal of each connection that subscribed
 }
 
 func startFeed(t *testing.T) *feedServer {
-	f := &feedServer{t: t, subs: map[string]*wstest.Conn{}, hangOn: map[int]bool{}, calls: map[string]int{}}
+	f := &feedServer{t: t, subs: map[string]*wstest.Conn{}, hangOn: map[int]bool{}, calls: map[string]int{}, subbed: make(chan int, 1024)}
 	f.Server = wstest.Start(t, wstest.Options{Default: wstest.Behavior{Message: f.message}})
 	return f
 }
@@ -109,6 +110,7 @@ func (f *feedServer) answer(c *wstest.Conn, r fakeReq) json.RawMessage {
 		f.nextID++
 		id := "0x" + strconv.Itoa(f.nextID)
 		f.subs[id] = c
+		f.subbed <- c.Ordinal()
 		return result(id)
 	case "test_unsubscribe":
 		var id string
@@ -159,4 +161,19 @@ func (f *feedServer) count(method string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls[method]
+}
+
+// waitSubscribed waits until connection ord has subscribed.
+func (f *feedServer) waitSubscribed(ctx context.Context, ord int) {
+	f.t.Helper()
+	for {
+		select {
+		case o := <-f.subbed:
+			if o == ord {
+				return
+			}
+		case <-ctx.Done():
+			f.t.Fatalf("connection %d never subscribed", ord)
+		}
+	}
 }

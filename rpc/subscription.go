@@ -29,7 +29,7 @@ type Subscription struct {
 	head        int
 	events      int // events in items (markers are not counted)
 	hookRunning bool
-	err         error // why it ended; nil while it runs
+	err         error         // why it ended; nil while it runs
 	ready       chan struct{} // one slot: an item or the end may have come
 	room        chan struct{} // one slot: an event may have been taken
 }
