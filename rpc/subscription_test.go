@@ -23,7 +23,7 @@ type feedProgram struct {
 	c        *Client
 	got      []int
 	renewals []Resubscribed
-	filled   int // events that came by backfill
+	filled   int           // events that came by backfill
 	hookHold chan struct{} // when set, the hook waits for it before backfilling
 	inHook   chan struct{} // when set, closed when the hook starts
 }
