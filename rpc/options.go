@@ -28,6 +28,13 @@ type Options struct {
 	// ErrConnectionLost, since it may have run. nil means none.
 	Idempotent func(method string) bool
 
+	// StopOnNormalClosure ends the session (Failed) when the server closes
+	// with 1000, as client.Options would by default. By default the rpc
+	// Client reconnects instead (it sets Client.ReconnectOnNormalClosure):
+	// JSON-RPC servers such as go-ethereum close with 1000 when they shut
+	// down for a restart, which is exactly what subscriptions must survive.
+	StopOnNormalClosure bool
+
 	// OnNotification receives the server's notifications that are not
 	// events of a subscription, with their method and raw params. It runs
 	// on the reading goroutine, in order, so it must be quick and must not

@@ -122,6 +122,8 @@ func (c *Client) notification(e *envelope) {
 		c.mu.Unlock()
 		if s != nil {
 			s.push(payload)
+		} else {
+			c.log.Debug("rpc: event of a subscription this connection does not have, dropped", "id", string(id))
 		}
 		return
 	}
