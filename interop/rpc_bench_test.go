@@ -124,7 +124,7 @@ func floodSturdy(ctx context.Context, url string, n int) (floodResult, error) {
 		return floodResult{}, err
 	}
 	defer c.Close()
-	if err := c.Session().WaitConnected(ctx); err != nil {
+	if err := c.WaitConnected(ctx); err != nil {
 		return floodResult{}, err
 	}
 	return measure(n, func() error {

@@ -89,10 +89,12 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// Session returns the client.Client beneath, for its state, statistics
-// and WaitConnected. Reading or sending on it directly would bypass this
-// package and is not supported.
-func (c *Client) Session() *client.Client { return c.cl }
+// WaitConnected waits until the session is connected (its subscriptions
+// renewed), or until it ends or ctx is done, as client.Client's does.
+func (c *Client) WaitConnected(ctx context.Context) error { return c.cl.WaitConnected(ctx) }
+
+// State returns the session's state.
+func (c *Client) State() client.State { return c.cl.State() }
 
 // Close ends the session: calls waiting for an answer return ErrClosed,
 // subscriptions end with ErrClosed (Next returns the events already

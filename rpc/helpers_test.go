@@ -29,7 +29,7 @@ func dial(t *testing.T, f *feedServer, opts Options) *Client {
 	c, err := Start(context.Background(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	require.NoError(t, c.Session().WaitConnected(testCtx(t)))
+	require.NoError(t, c.WaitConnected(testCtx(t)))
 	return c
 }
 
@@ -44,7 +44,7 @@ func number(t *testing.T, ev json.RawMessage) int {
 // waitState waits for the session to reach state s.
 func waitConnected(t *testing.T, c *Client) {
 	t.Helper()
-	require.NoError(t, c.Session().WaitConnected(testCtx(t)))
+	require.NoError(t, c.WaitConnected(testCtx(t)))
 }
 
 var _ = client.Connected
