@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -304,4 +305,40 @@ func debugLogger() *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// The other side of the README's comparison: go-ethereum's own rpc client
+// ends a subscription when its connection drops (go-ethereum#22266 asked
+// for it to resubscribe; declined). After a restart its channel stays
+// silent while the feed goes on.
+func TestGethClientDoesNotResubscribe(t *testing.T) {
+	feed := newNumberFeed()
+	srv := startGeth(t, feed)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	gc, err := gethrpc.DialWebsocket(ctx, srv.url(), "")
+	require.NoError(t, err)
+	defer gc.Close()
+	ch := make(chan event, 16)
+	sub, err := gc.Subscribe(ctx, "test", ch, "numbers")
+	require.NoError(t, err)
+	feed.emit()
+	require.Equal(t, uint64(1), (<-ch).N)
+
+	srv.kill()
+	select {
+	case err := <-sub.Err():
+		t.Logf("go-ethereum's subscription ended: %v", err)
+	case <-ctx.Done():
+		t.Fatal("go-ethereum's subscription did not end with its connection")
+	}
+	srv.start()
+	// A call reconnects the client (it redials for calls), but the
+	// subscription is not renewed: the server has no subscriber.
+	require.NoError(t, gc.Call(nil, "test_echo", "x"))
+	feed.emit() // forgets the dead connection's subscriber, if still listed
+	feed.mu.Lock()
+	subs := len(feed.subs)
+	feed.mu.Unlock()
+	assert.Zero(t, subs, "go-ethereum's client subscribed again")
 }
