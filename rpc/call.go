@@ -142,7 +142,13 @@ func (c *Client) roundTrip(ctx context.Context, cl *call, idempotent bool) error
 		case <-cl.done:
 		case <-ctx.Done():
 			c.forget(cl)
-			return ctx.Err()
+			select {
+			case <-cl.done:
+				// Answered before it could be forgotten: the answer
+				// stands (for a subscribe call, the subscription exists).
+			default:
+				return ctx.Err()
+			}
 		}
 		switch {
 		case cl.err == errLost && idempotent:
