@@ -49,6 +49,7 @@ type DroppedError struct {
 	Dropped int
 }
 
+// Error says how many events were dropped.
 func (e *DroppedError) Error() string {
 	return "rpc: " + strconv.Itoa(e.Dropped) + " subscription events dropped: the buffer was full"
 }

@@ -206,3 +206,23 @@ func TestRouteNotificationAllocatesNothing(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// An answer with neither result nor error, or an error member that is not
+// an error object, fails its call with ErrBadResponse.
+func TestBadResponse(t *testing.T) {
+	srv := wstest.Start(t, wstest.Options{Default: wstest.Behavior{Message: func(ctx context.Context, c *wstest.Conn, m wstest.Message) {
+		var r fakeReq
+		_ = json.Unmarshal(m.Data, &r)
+		answer := `{"jsonrpc":"2.0","id":` + string(r.ID) + `}`
+		if r.Method == "bad_error" {
+			answer = `{"jsonrpc":"2.0","id":` + string(r.ID) + `,"error":"oops"}`
+		}
+		_ = c.Write(ctx, transport.MessageText, []byte(answer))
+	}}})
+	c, err := Start(context.Background(), Options{Client: client.Options{URL: srv.URL()}})
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := testCtx(t)
+	assert.ErrorIs(t, c.Call(ctx, "empty", nil, nil), ErrBadResponse)
+	assert.ErrorIs(t, c.Call(ctx, "bad_error", nil, nil), ErrBadResponse)
+}
