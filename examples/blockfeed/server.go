@@ -79,6 +79,17 @@ func (s *server) kill() {
 }
 
 func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
+	// Counted in before anything else, under the lock kill takes, so kill
+	// waits for every handler that got this far; one that comes after
+	// kill returns at once.
+	s.mu.Lock()
+	if s.http == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
 	conn, err := transport.Accept(w, r, nil)
 	if err != nil {
 		return
@@ -90,9 +101,7 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[conn] = ""
-	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, conn)
