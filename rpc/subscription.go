@@ -97,6 +97,10 @@ func (s *Subscription) Next(ctx context.Context) (json.RawMessage, error) {
 				}
 				s.mu.Unlock()
 				return nil, &DroppedError{Dropped: n}
+			case it.renewal != nil && s.err != nil:
+				s.pop() // ended: no backfill for a stream that is over
+				s.mu.Unlock()
+				continue
 			case it.renewal != nil:
 				r := *it.renewal
 				s.pop()
