@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,12 @@ type numberFeed struct {
 	head    uint64
 	subs    map[gethrpc.ID]*gethrpc.Notifier
 	waiters map[uint64][]chan struct{} // closed when head reaches the key
+
+	// unpacedUntil lets the tests' emitter run ahead of the program up to
+	// this event while the server is down: those events reach no one, so
+	// the program cannot pace them, and the test waits for them to make
+	// its gap.
+	unpacedUntil atomic.Uint64
 }
 
 func newNumberFeed() *numberFeed {

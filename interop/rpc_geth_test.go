@@ -24,14 +24,18 @@ import (
 )
 
 // rpcOptions are the client options of the go-ethereum tests: quick
-// reconnects and a heartbeat that finds a black hole within a second.
+// reconnects and a heartbeat that finds a black hole within about a
+// second and a half. A tighter timeout drops healthy connections on a
+// loaded machine, and a connection closing while a toxic is added can
+// deadlock Toxiproxy v2.12.0 (ToxicCollection.chainAddToxic waits for a
+// link whose writer waits for the collection's lock).
 func rpcOptions(url string, states chan<- client.StateChange) rpc.Options {
 	return rpc.Options{
 		Client: client.Options{
 			URL:              url,
 			Backoff:          backoff.NewConstantBackOff(20 * time.Millisecond),
-			Heartbeat:        heartbeat.Options{Interval: 100 * time.Millisecond, Timeout: 300 * time.Millisecond},
-			OnConnectTimeout: time.Second,
+			Heartbeat:        heartbeat.Options{Interval: 250 * time.Millisecond, Timeout: time.Second},
+			OnConnectTimeout: 3 * time.Second,
 			Logger:           debugLogger(),
 			OnStateChange: func(ch client.StateChange) {
 				if states != nil {
@@ -212,8 +216,10 @@ func runFeed(t *testing.T, url string, feed *numberFeed, total uint64, states ch
 	emitted := make(chan struct{})
 	go func() {
 		defer close(emitted)
-		for feed.current() < total {
-			for feed.current() >= r.seen.Load()+window {
+		// Until the program has them all: a backfill may reach the last
+		// event while Next still waits for one from the subscription.
+		for r.seen.Load() < total {
+			for feed.current() >= feed.unpacedUntil.Load() && feed.current() >= r.seen.Load()+window {
 				select {
 				case <-r.progress:
 				case <-ctx.Done():
@@ -257,11 +263,14 @@ func TestGethSubscriptionSurvivesRestart(t *testing.T) {
 		for _, at := range []uint64{1000, 3000} {
 			waitHead(at)
 			srv.kill()
+			feed.unpacedUntil.Store(at + 500)
 			waitHead(at + 500) // 500 events happen while it is down
 			srv.start()
 		}
 	})
-	require.GreaterOrEqual(t, len(r.renewals), 2)
+	// Renewals the program had not reached yet fold into one hook run.
+	require.NotEmpty(t, r.renewals)
+	assert.GreaterOrEqual(t, r.renewals[len(r.renewals)-1].Renewal, 2)
 	assert.GreaterOrEqual(t, r.filled, 1000, "the events emitted while down came by backfill")
 }
 
@@ -297,7 +306,8 @@ func TestGethSubscriptionSurvivesResetAndBlackHole(t *testing.T) {
 		waitDown() // the heartbeat found it dead
 		untoxic("hole")
 	})
-	require.GreaterOrEqual(t, len(r.renewals), 2)
+	require.NotEmpty(t, r.renewals)
+	assert.GreaterOrEqual(t, r.renewals[len(r.renewals)-1].Renewal, 2)
 }
 
 func debugLogger() *slog.Logger {
