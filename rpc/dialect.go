@@ -12,6 +12,10 @@ import (
 // JSON-RPC 2.0 itself does not say; Eth (the zero Options' choice) is the
 // dialect of Ethereum nodes and of many exchange and chain APIs.
 //
+// An event whose subscription id the Client does not know (yet) is
+// dropped: servers that send events before answering the subscribe call
+// (go-ethereum does not) lose those first events.
+//
 // Notification runs on the reading goroutine for every notification the
 // server sends and decides where it goes, so it must be quick and must not
 // keep the slices it is given after it returns (the payload it returns may

@@ -78,7 +78,11 @@ type SubscribeOptions struct {
 	// event of the old subscription and before any event of the new one:
 	// events that arrive meanwhile wait behind it. That is the place to
 	// backfill what was missed while disconnected, by Calls on the same
-	// Client, from the last event the program saw. ctx is Next's.
+	// Client, from the last event the program saw. ctx is Next's: if it
+	// ends while the hook runs, the hook is not run again for that
+	// renewal (the next renewal's hook covers the gap from the same last
+	// event, so a program that tracks its last event loses nothing).
+	// Renewals that Next has not reached yet fold into one run.
 	OnResubscribe func(ctx context.Context, r Resubscribed)
 }
 
