@@ -80,8 +80,8 @@ type SubscribeOptions struct {
 	// backfill what was missed while disconnected, by Calls on the same
 	// Client, from the last event the program saw. ctx is Next's: if it
 	// ends while the hook runs, the hook is not run again for that
-	// renewal (the next renewal's hook covers the gap from the same last
-	// event, so a program that tracks its last event loses nothing).
+	// renewal; a program that tracks its last event still sees the gap at
+	// the next event, and can backfill there.
 	// Renewals that Next has not reached yet fold into one run.
 	OnResubscribe func(ctx context.Context, r Resubscribed)
 }
