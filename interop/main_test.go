@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"os"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -22,6 +23,10 @@ import (
 // open connection, so goroutines inside Toxiproxy's link machinery are
 // ignored by name; any other goroutine still fails the run.
 func TestMain(m *testing.M) {
+	if os.Getenv(benchServerEnv) != "" {
+		serveBench() // the rpc benchmark's server process, not a test run
+		return
+	}
 	zerolog.SetGlobalLevel(zerolog.Disabled)
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreAnyFunction("github.com/Shopify/toxiproxy/v2.(*ToxicLink).read"),
