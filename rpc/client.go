@@ -61,6 +61,7 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.rd.init(c.ctx)
 	co := opts.Client
+	co.InboundPolicy = client.InboundWait
 	co.ReconnectOnNormalClosure = co.ReconnectOnNormalClosure || !opts.StopOnNormalClosure
 	userConnect, userState := co.OnConnect, co.OnStateChange
 	co.OnConnect = func(ctx context.Context, conn *transport.Conn) error {

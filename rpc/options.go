@@ -16,7 +16,11 @@ type Options struct {
 	// renewed; its OnStateChange is still told of every change. Delivery,
 	// Queue and the acknowledgement fields do not matter: requests are
 	// written straight to the live connection, not queued, so that each
-	// call knows which connection it went out on.
+	// call knows which connection it went out on. Its InboundPolicy is
+	// always client.InboundWait: rpc's reader takes every message at
+	// once, and an answer to a call must never be discarded; events that
+	// a slow subscriber cannot take meet the subscription's own Overflow
+	// policy instead.
 	Client client.Options
 
 	// Dialect says how subscriptions look on the wire. nil means Eth.
