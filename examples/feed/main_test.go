@@ -111,7 +111,9 @@ func summaryInt(t *testing.T, out, pattern string) int {
 // TestFeedUnreachableServerFails runs the program in-process (so goleak
 // checks that it stops everything it started) against a port nobody
 // listens on: the orders never get out, and the summary must say so and
-// fail rather than claim success.
+// fail rather than claim success. Orders whose MaxAge passes during the
+// outage are reported as expired when it passes (the queue's timer), the
+// rest as undelivered at Close.
 func TestFeedUnreachableServerFails(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
