@@ -39,7 +39,7 @@ func TestAgentWithoutDirLeavesNothingBehind(t *testing.T) {
 	err = run(t.Context(), []string{"-readings", "2", "-every", "0", "-retry", "20ms"}, &out, &out, nil)
 	require.NoError(t, err, out.String())
 	dir := tempQueueDir(t, out.String())
-	require.Contains(t, out.String(), "server received readings #1 to #2, in order", out.String())
+	require.Contains(t, out.String(), "server received all 2 readings (#1 to #2), in order", out.String())
 	_, err = os.Stat(dir)
 	require.ErrorIs(t, err, os.ErrNotExist, "the temporary queue is removed after a clean run")
 	after, err := os.ReadDir(".")
