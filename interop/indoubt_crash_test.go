@@ -93,9 +93,7 @@ func TestAtMostOnceAcrossSIGKILL(t *testing.T) {
 
 		for n := from; n < from+inDoubtBatch; n++ {
 			order := inDoubtOrder(n)
-			fates := 0
 			if first[order] {
-				fates++
 				d, ok := reported[order]
 				switch {
 				case second[order] > 0:
@@ -106,6 +104,7 @@ func TestAtMostOnceAcrossSIGKILL(t *testing.T) {
 				inDoubtTotal++
 				continue
 			}
+			fates := 0
 			if second[order] > 1 {
 				t.Errorf("kill %d: %s read %d times after the restart", k, order, second[order])
 			}

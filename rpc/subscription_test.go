@@ -244,8 +244,7 @@ func TestOverflowBlockDuringHookEnds(t *testing.T) {
 	c := dial(t, f, Options{})
 	ctx := testCtx(t)
 	hookErr := make(chan error, 1)
-	var s *Subscription
-	s = subscribeFeed(t, c, nil, SubscribeOptions{Buffer: 2, Overflow: OverflowBlock,
+	s := subscribeFeed(t, c, nil, SubscribeOptions{Buffer: 2, Overflow: OverflowBlock,
 		OnResubscribe: func(ctx context.Context, r Resubscribed) {
 			f.emit(3) // more than the buffer, while the hook runs
 			hookErr <- c.Call(ctx, "test_echo", nil, nil)

@@ -21,14 +21,14 @@ func (s *socksScript) Write(p []byte) (int, error) { return s.written.Write(p) }
 
 // runSOCKSScript runs the client handshake against answers and reports
 // the error and how many bytes of answers it consumed.
-func runSOCKSScript(answers []byte, auth bool, host string) (error, int) {
+func runSOCKSScript(answers []byte, auth bool, host string) (int, error) {
 	s := &socksScript{r: bytes.NewReader(answers)}
 	var user *url.Userinfo
 	if auth {
 		user = url.UserPassword("bob", "pw")
 	}
 	err := socksConnect(context.Background(), s, user, host, 443)
-	return err, len(answers) - s.r.Len()
+	return len(answers) - s.r.Len(), err
 }
 
 // FuzzSOCKSConnect feeds arbitrary proxy answers to the SOCKS5 client
@@ -50,7 +50,7 @@ func FuzzSOCKSConnect(f *testing.F) {
 		if domain {
 			host = "example.test"
 		}
-		err, n := runSOCKSScript(answers, auth, host)
+		n, err := runSOCKSScript(answers, auth, host)
 		var pae *ProxyAuthError
 		var pe *ProxyError
 		switch {
@@ -62,7 +62,7 @@ func FuzzSOCKSConnect(f *testing.F) {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return // it needed more: nothing to append to
 		}
-		err2, n2 := runSOCKSScript(append(answers[:len(answers):len(answers)], 0x81, 0x05, 'h', 'e', 'l', 'l', 'o'), auth, host)
+		n2, err2 := runSOCKSScript(append(answers[:len(answers):len(answers)], 0x81, 0x05, 'h', 'e', 'l', 'l', 'o'), auth, host)
 		if (err == nil) != (err2 == nil) || n != n2 {
 			t.Fatalf("trailing bytes changed the result: %v after %d bytes, then %v after %d", err, n, err2, n2)
 		}

@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// ChildEnv, set in a process's environment, makes it a child of this
-// package: its main (or TestMain) must call ChildMain and exit with what
-// it returns, before doing anything else.
+// ChildEnv is the environment variable that makes a process a child of
+// this package: its main (or TestMain) must call ChildMain and exit with
+// what it returns, before doing anything else.
 const ChildEnv = "STURDY_DURABLE_CHILD"
 
 // IsChild reports whether this process was started as a child.
