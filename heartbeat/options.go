@@ -91,6 +91,14 @@ type Options struct {
 	// it must not block or call Stop.
 	OnDead func(error)
 
+	// OnRTT, when set, is called with every round-trip sample the monitor
+	// takes (the same samples RTT summarises), on the goroutine that
+	// reported the reply: the connection's reader. It lets an owner keep
+	// a distribution of round trips, which RTT's last and smoothed values
+	// cannot give. It must be quick and must not block or call the
+	// monitor; it is called with no lock held. Default: nil.
+	OnRTT func(time.Duration)
+
 	// Progress, when set, reports a count that grows while the
 	// connection's writes are making progress: the bytes its socket has
 	// taken, such as transport.Conn.BytesWritten. It tells a slow link from
