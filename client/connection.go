@@ -73,6 +73,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		defer c.confirm.Store(nil)
 	}
 	c.q.Rewind()
+	c.armReplay(ordinal)
 	if err := c.writeLoop(ctx, conn, cf); err != nil {
 		cancel(err)
 	}
@@ -114,6 +115,7 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 		// a pong waits behind a large message on its way out.
 		opts.Progress = conn.BytesWritten
 	}
+	opts.OnRTT = c.onRTT(opts.OnRTT)
 	userDead := opts.OnDead
 	opts.OnDead = func(err error) {
 		dead(err)
@@ -151,6 +153,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 			return err
 		}
 		buf = p
+		c.observeReceived(typ, len(p))
 		if mon != nil {
 			if mon.MessageReceived(p) { // counts as a frame received, too
 				continue
@@ -291,6 +294,7 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 		}
 		if werr == nil {
 			c.stats.sent.Add(uint64(len(batch)))
+			c.observeSent(batch)
 		}
 		if werr != nil {
 			return werr
