@@ -56,13 +56,15 @@ type ConnectAttempt struct {
 	// scheme's default when the URL has none.
 	Scheme, Host string
 	Port         int
-	// Start is when the attempt began, End when it ended: OnConnect
-	// returned, or the step in progress failed.
+	// Start is when the attempt began (Endpoint, when set, ran from
+	// there to Dialing), End when it ended: OnConnect returned, or the
+	// step in progress failed.
 	Start, End time.Time
-	// Dialed, Secured and Upgraded are when the dial, the TLS handshake
-	// (wss only) and the WebSocket handshake ended; zero for a step not
-	// reached. OnConnect ran from Upgraded to End.
-	Dialed, Secured, Upgraded time.Time
+	// Dialing is when the dial began; Dialed, Secured and Upgraded are
+	// when the dial, the TLS handshake (wss only) and the WebSocket
+	// handshake ended. Each is zero for a step not reached. OnConnect ran
+	// from Upgraded to End.
+	Dialing, Dialed, Secured, Upgraded time.Time
 	// Err is why the attempt failed; nil when it succeeded.
 	Err error
 	// Failed is the step that failed; 0 when the attempt succeeded.
@@ -76,7 +78,6 @@ func (a ConnectAttempt) Duration() time.Duration { return a.End.Sub(a.Start) }
 func (c *Client) attemptBegin(n int) {
 	if c.opts.Observer != nil {
 		c.att = ConnectAttempt{Attempt: n, Start: time.Now()}
-		c.attDialing = false
 	}
 }
 
@@ -87,7 +88,7 @@ func (c *Client) attemptDialing(rawURL string, dopts *transport.DialOptions) {
 	if c.opts.Observer == nil {
 		return
 	}
-	c.attDialing = true
+	c.att.Dialing = time.Now()
 	if u, err := url.Parse(rawURL); err == nil {
 		c.att.Scheme, c.att.Host, c.att.Port = serverOf(u)
 	}
@@ -141,7 +142,7 @@ func (c *Client) attemptEnd(err error, conn uint64) {
 	switch {
 	case err == nil:
 		a.Conn = conn
-	case !c.attDialing:
+	case a.Dialing.IsZero():
 		a.Failed = PhaseEndpoint
 	case a.Dialed.IsZero():
 		a.Failed = PhaseDial

@@ -39,9 +39,8 @@ type Client struct {
 
 	// Owned by the supervisor goroutine, for Options.Observer: the
 	// attempt in progress and the replay to report.
-	att        ConnectAttempt
-	attDialing bool // the attempt got past Endpoint
-	replay     replayMark
+	att    ConnectAttempt
+	replay replayMark
 
 	// gate is held for reading by the calls that use the queue on the
 	// application's goroutines (SendMessage, Ack, AckThrough), and taken

@@ -17,7 +17,8 @@ import (
 // reconnect. The supervisor goroutine owns it (it is also the writer).
 type replayMark struct {
 	droppedAt time.Time // when the last connection ended; zero before one has
-	conn      uint64    // the connection the replay is armed for
+	upAt      time.Time // when the connection the replay is armed for came up
+	conn      uint64    // that connection
 	messages  int       // what waited in the queue when it came up; 0: nothing to report
 	bytes     int64
 }
@@ -88,9 +89,14 @@ func (c *Client) noteSent(batch []queue.Entry) {
 	}
 	c.guard("Observer.MessagesSent", func() { c.opts.Observer.MessagesSent(len(batch), n) })
 	if m := &c.replay; m.messages > 0 {
+		// The first flush on the connection, or the first that carried
+		// anything: a replay if what it carried waited from before the
+		// connection came up, rather than all of that having expired.
 		r := Replay{Conn: m.conn, Messages: m.messages, Bytes: m.bytes, Down: time.Since(m.droppedAt)}
 		m.messages = 0
-		c.guard("Observer.Replayed", func() { c.opts.Observer.Replayed(r) })
+		if batch[0].Enqueued.Before(m.upAt) {
+			c.guard("Observer.Replayed", func() { c.opts.Observer.Replayed(r) })
+		}
 	}
 }
 
@@ -102,6 +108,7 @@ func (c *Client) armReplay(ordinal uint64) {
 	if c.opts.Observer == nil || m.droppedAt.IsZero() {
 		return
 	}
+	m.upAt = time.Now()
 	n, b := c.q.Len()
 	m.conn, m.messages, m.bytes = ordinal, n, b
 }

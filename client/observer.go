@@ -66,7 +66,8 @@ type Observer interface {
 
 	// Replayed is called on the writer when, after a reconnect, the first
 	// message waiting in the queue has been flushed to the new connection.
-	// It is not called when nothing was waiting.
+	// It is not called when nothing was waiting, nor when all that waited
+	// expired before it could be sent.
 	Replayed(r Replay)
 }
 

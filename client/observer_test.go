@@ -165,7 +165,8 @@ func TestObserverSession(t *testing.T) {
 	assert.NoError(t, att.Err)
 	assert.Zero(t, att.Failed)
 	assert.True(t, att.Secured.IsZero(), "no TLS on ws")
-	assert.False(t, att.Start.After(att.Dialed), "start %v, dialed %v", att.Start, att.Dialed)
+	assert.False(t, att.Start.After(att.Dialing), "start %v, dialing %v", att.Start, att.Dialing)
+	assert.False(t, att.Dialing.After(att.Dialed))
 	assert.False(t, att.Dialed.After(att.Upgraded))
 	assert.False(t, att.Upgraded.After(att.End))
 
