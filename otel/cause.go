@@ -2,9 +2,13 @@ package otel
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/sturdyws/sturdy/client"
 	"github.com/sturdyws/sturdy/heartbeat"
@@ -22,7 +26,8 @@ const (
 	causeProtocol    = "protocol_error"    // the server broke RFC 6455; we failed the connection
 	causeHandshake   = "handshake_status"  // the server answered the upgrade with another status
 	causeOnConnect   = "on_connect"        // Options.OnConnect failed or overran its timeout
-	causeNetwork     = "network"           // DNS, refused, unreachable, TLS
+	causeNetwork     = "network"           // DNS, refused, unreachable
+	causeTLS         = "tls"               // the TLS handshake failed: certificate, alert, peer not speaking TLS
 	causePanic       = "panic"             // a callback panicked
 	causeCanceled    = "canceled"          // Close, or Start's context
 	causeOther       = "_OTHER"            // the semantic conventions' fallback
@@ -53,6 +58,8 @@ func cause(err error) (class, code string) {
 		return causeOnConnect, ""
 	case errors.As(err, &he):
 		return causeHandshake, ""
+	case isTLS(err):
+		return causeTLS, ""
 	case errors.As(err, &pe):
 		return causeProtocol, closeCode(pe.Code)
 	case errors.As(err, &ce) && ce.Code != transport.StatusAbnormalClosure:
@@ -82,4 +89,35 @@ func closeCode(c transport.StatusCode) string {
 		return "4xxx"
 	}
 	return "other"
+}
+
+// failure returns the attributes of a failed attempt: error.type,
+// sturdy.connect.phase and, for a refused handshake,
+// http.response.status_code. nil when the attempt succeeded.
+func failure(a client.ConnectAttempt) []attribute.KeyValue {
+	if a.Err == nil {
+		return nil
+	}
+	class, _ := cause(a.Err)
+	if a.Failed == client.PhaseTLS && (class == causeOther || class == causeNetwork) {
+		// The peer hung up or answered something else than TLS.
+		class = causeTLS
+	}
+	kvs := []attribute.KeyValue{semconv.ErrorTypeKey.String(class), attrPhase.String(a.Failed.String())}
+	var he *transport.HandshakeError
+	if errors.As(a.Err, &he) {
+		kvs = append(kvs, semconv.HTTPResponseStatusCode(he.StatusCode))
+	}
+	return kvs
+}
+
+// isTLS reports a failed TLS handshake.
+func isTLS(err error) bool {
+	var (
+		alert tls.AlertError
+		rec   tls.RecordHeaderError
+		cert  *tls.CertificateVerificationError
+		ech   *tls.ECHRejectionError
+	)
+	return errors.As(err, &alert) || errors.As(err, &rec) || errors.As(err, &cert) || errors.As(err, &ech)
 }

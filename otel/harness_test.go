@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -15,6 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/sturdyws/sturdy/heartbeat"
 	sturdyotel "github.com/sturdyws/sturdy/otel"
 )
 
@@ -117,4 +119,10 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+func constant(d time.Duration) backoff.BackOff { return backoff.NewConstantBackOff(d) }
+
+func heartbeatEvery(d time.Duration) heartbeat.Options {
+	return heartbeat.Options{Interval: d, Timeout: 10 * time.Second}
 }

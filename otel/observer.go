@@ -189,10 +189,7 @@ func (o *Observer) ConnectAttempt(a client.ConnectAttempt) {
 		server = []attribute.KeyValue{semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port)}
 	}
 	attrs := o.with(server...)
-	if a.Err != nil {
-		class, _ := cause(a.Err)
-		attrs = append(attrs, semconv.ErrorTypeKey.String(class), attrPhase.String(a.Failed.String()))
-	}
+	attrs = append(attrs, failure(a)...)
 	o.inst.connectDuration.Record(context.Background(), a.Duration().Seconds(),
 		metric.WithAttributeSet(attribute.NewSet(attrs...)))
 	span := o.attemptSpan(a, server)

@@ -38,9 +38,12 @@ func (o *Observer) attemptSpan(a client.ConnectAttempt, server []attribute.KeyVa
 		trace.WithAttributes(kvs...))
 	var class string
 	if a.Err != nil {
-		class, _ = cause(a.Err)
-		span.SetAttributes(semconv.ErrorTypeKey.String(class), attrPhase.String(a.Failed.String()))
-		span.SetStatus(codes.Error, a.Err.Error())
+		why := failure(a)
+		class = why[0].Value.AsString()
+		span.SetAttributes(why...)
+		// The class, not the error's text: that names the URL's path,
+		// which may hold a token.
+		span.SetStatus(codes.Error, class)
 	}
 	// Each step runs from the end of the one before to its own end, or to
 	// the attempt's end when it is the one that failed.
