@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"unicode"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/sturdyws/sturdy/client"
 )
@@ -60,9 +62,13 @@ type instruments struct {
 	reconnects      metric.Int64Counter
 	replayDelay     metric.Float64Histogram
 	rtt             metric.Float64Histogram
-	messages        metric.Int64Counter
-	io              metric.Int64Counter
 	deadLetters     metric.Int64Counter
+
+	// Counted per message into atomics (see traffic) and observed at
+	// collection: an SDK Add per message would cost the Client more
+	// than the rest of its read path.
+	messages metric.Int64ObservableCounter
+	io       metric.Int64ObservableCounter
 
 	state          metric.Int64ObservableGauge
 	queueDepth     metric.Int64ObservableUpDownCounter
@@ -86,10 +92,10 @@ func newInstruments(m metric.Meter) (instruments, error) {
 	in.rtt, errs[3] = m.Float64Histogram(NameRTT, metric.WithUnit("s"),
 		metric.WithDescription("Heartbeat round-trip times."),
 		metric.WithExplicitBucketBoundaries(rttBuckets...))
-	in.messages, errs[4] = m.Int64Counter(NameMessages, metric.WithUnit("{message}"),
+	in.messages, errs[4] = m.Int64ObservableCounter(NameMessages, metric.WithUnit("{message}"),
 		metric.WithDescription("Data messages written from the queue (transmit) and read from the connection (receive), by network.io.direction."))
-	in.io, errs[5] = m.Int64Counter(NameIO, metric.WithUnit("By"),
-		metric.WithDescription("Payload bytes of those messages, by network.io.direction."))
+	in.io, errs[5] = m.Int64ObservableCounter(NameIO, metric.WithUnit("By"),
+		metric.WithDescription("Payload bytes of the data messages written and read, by network.io.direction."))
 	in.deadLetters, errs[6] = m.Int64Counter(NameDeadLetters, metric.WithUnit("{message}"),
 		metric.WithDescription("Messages that left the queue undelivered, by sturdy.dead_letter.reason."))
 	in.state, errs[7] = m.Int64ObservableGauge(NameState, metric.WithUnit("{state}"),
@@ -110,9 +116,22 @@ func newInstruments(m metric.Meter) (instruments, error) {
 // states are the values of sturdy.client.state, one attribute set each.
 var states = []client.State{client.Connecting, client.Connected, client.Reconnecting, client.Closed, client.Failed}
 
-// observe registers the callback that reads c's Stats for the gauges.
-func (in *instruments) observe(c *client.Client, base []attribute.KeyValue) (metric.Registration, error) {
+// traffic counts the data messages of one direction and their bytes.
+// Each direction has one writer goroutine (the Client's writer, or its
+// reader); the padding keeps the two off one cache line.
+type traffic struct {
+	messages, bytes atomic.Int64
+	_               [48]byte
+}
+
+// observe registers the callback that reports c's Stats and the traffic
+// counts at every collection.
+func (in *instruments) observe(c *client.Client, base []attribute.KeyValue, tx, rx *traffic) (metric.Registration, error) {
 	plain := metric.WithAttributeSet(attribute.NewSet(base...))
+	dir := func(kv attribute.KeyValue) metric.ObserveOption {
+		return metric.WithAttributeSet(attribute.NewSet(append(append([]attribute.KeyValue(nil), base...), kv)...))
+	}
+	txOpt, rxOpt := dir(semconv.NetworkIODirectionTransmit), dir(semconv.NetworkIODirectionReceive)
 	byState := make([]metric.ObserveOption, len(states))
 	for i, s := range states {
 		kvs := append(append([]attribute.KeyValue(nil), base...), attrState.String(snake(s.String())))
@@ -132,8 +151,12 @@ func (in *instruments) observe(c *client.Client, base []attribute.KeyValue) (met
 		o.ObserveInt64(in.inboundDepth, int64(s.InboundDepth), plain)
 		o.ObserveInt64(in.inboundSize, s.InboundBytes, plain)
 		o.ObserveInt64(in.inboundDropped, int64(s.InboundDropped), plain)
+		o.ObserveInt64(in.messages, tx.messages.Load(), txOpt)
+		o.ObserveInt64(in.io, tx.bytes.Load(), txOpt)
+		o.ObserveInt64(in.messages, rx.messages.Load(), rxOpt)
+		o.ObserveInt64(in.io, rx.bytes.Load(), rxOpt)
 		return nil
-	}, in.state, in.queueDepth, in.queueSize, in.inboundDepth, in.inboundSize, in.inboundDropped)
+	}, in.state, in.queueDepth, in.queueSize, in.inboundDepth, in.inboundSize, in.inboundDropped, in.messages, in.io)
 }
 
 // snake turns a Go name into an attribute value: ExpiredUnacked is

@@ -43,10 +43,12 @@ type Observer struct {
 	inst   instruments
 	base   []attribute.KeyValue // network.protocol.name and Config.Attributes
 
-	// Options built once, so the per-message calls allocate nothing.
-	tx, rx, plain []metric.AddOption
-	rec           []metric.RecordOption
-	dead          [numReasons][]metric.AddOption
+	tx, rx traffic // the per-message counts, observed at collection
+
+	// Options built once, so the per-event calls allocate nothing.
+	plain []metric.AddOption
+	rec   []metric.RecordOption
+	dead  [numReasons][]metric.AddOption
 
 	mu      sync.Mutex
 	started bool
@@ -78,8 +80,6 @@ func New(cfg Config) (*Observer, error) {
 	if o.inst, err = newInstruments(meter); err != nil {
 		return nil, err
 	}
-	o.tx = addOpts(o.with(semconv.NetworkIODirectionTransmit))
-	o.rx = addOpts(o.with(semconv.NetworkIODirectionReceive))
 	o.plain = addOpts(o.base)
 	o.rec = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(o.base...))}
 	for r := range o.dead {
@@ -129,7 +129,7 @@ func (o *Observer) Started(c *client.Client) {
 		return
 	}
 	o.started = true
-	reg, err := o.inst.observe(c, o.base)
+	reg, err := o.inst.observe(c, o.base, &o.tx, &o.rx)
 	if err != nil {
 		gootel.Handle(err)
 		return
@@ -137,18 +137,16 @@ func (o *Observer) Started(c *client.Client) {
 	o.reg = reg
 }
 
-// MessagesSent implements client.Observer.
+// MessagesSent implements client.Observer: two atomic adds.
 func (o *Observer) MessagesSent(messages, bytes int) {
-	ctx := context.Background()
-	o.inst.messages.Add(ctx, int64(messages), o.tx...)
-	o.inst.io.Add(ctx, int64(bytes), o.tx...)
+	o.tx.messages.Add(int64(messages))
+	o.tx.bytes.Add(int64(bytes))
 }
 
-// MessageReceived implements client.Observer.
+// MessageReceived implements client.Observer: two atomic adds.
 func (o *Observer) MessageReceived(_ transport.MessageType, bytes int) {
-	ctx := context.Background()
-	o.inst.messages.Add(ctx, 1, o.rx...)
-	o.inst.io.Add(ctx, int64(bytes), o.rx...)
+	o.rx.messages.Add(1)
+	o.rx.bytes.Add(int64(bytes))
 }
 
 // RTT implements client.Observer.
