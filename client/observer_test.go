@@ -410,3 +410,31 @@ func TestObserverTLSPhases(t *testing.T) {
 	assert.False(t, att.Dialed.After(att.Secured))
 	assert.False(t, att.Secured.After(att.Upgraded))
 }
+
+// TestObserverNoReplayWhenAllExpired: when everything that waited through
+// an outage expired before the server was back, there was no replay, and
+// the next message sent is not reported as one.
+func TestObserverNoReplayWhenAllExpired(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	obs := newObsRecorder()
+	rec := newRecorder()
+	c := start(t, ctx, rec, client.Options{URL: srv.URL(), Backoff: fastBackoff(), Observer: obs, DisableHeartbeat: true})
+	require.NoError(t, c.WaitConnected(ctx))
+	srv.StallHandshakes()
+	require.Equal(t, 1, srv.DropAll())
+	rec.waitState(t, ctx, client.Reconnecting)
+	_, err := c.SendMessage(ctx, client.Message{Type: transport.MessageBinary, Payload: []byte("stale"), MaxAge: time.Nanosecond})
+	require.NoError(t, err)
+	srv.ReleaseHandshakes()
+	rec.waitNth(t, ctx, client.Connected, 2)
+	_, err = c.Send(ctx, transport.MessageBinary, []byte("fresh"))
+	require.NoError(t, err)
+	obs.waitFor(t, ctx, "the fresh message sent", func(cs []observed) bool { return count(cs, "MessagesSent") == 1 })
+	require.NoError(t, c.Flush(ctx))
+	require.ErrorIs(t, c.Close(), client.ErrUndelivered, "the expired message")
+	assert.Empty(t, obs.of("Replayed"))
+	dead := obs.of("DeadLetter")
+	require.Len(t, dead, 1)
+	assert.Equal(t, client.ReasonExpired, dead[0].reason)
+}

@@ -5,9 +5,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	gootel "go.opentelemetry.io/otel"
 
 	"github.com/sturdyws/sturdy/client"
 	"github.com/sturdyws/sturdy/transport"
+	"github.com/sturdyws/sturdy/wstest"
 )
 
 // TestPerMessageCallsAllocateNothing: what the Client calls for every
@@ -23,4 +26,35 @@ func TestPerMessageCallsAllocateNothing(t *testing.T) {
 	}
 	calls() // the first data point of each set allocates it
 	assert.Zero(t, testing.AllocsPerRun(1000, calls))
+}
+
+// TestCloseStopsGauges: after Close the Client's gauges are no longer
+// reported; a second Client given the same Observer is refused, through
+// OpenTelemetry's error handler, and does not replace the first.
+func TestCloseStopsGauges(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	s := newSDK(t)
+	var handled []error
+	prev := gootel.GetErrorHandler()
+	gootel.SetErrorHandler(gootel.ErrorHandlerFunc(func(err error) { handled = append(handled, err) }))
+	t.Cleanup(func() { gootel.SetErrorHandler(prev) })
+
+	c, err := client.Start(ctx, client.Options{URL: srv.URL(), Observer: s.obs})
+	require.NoError(t, err)
+	require.NoError(t, c.WaitConnected(ctx))
+	c2, err := client.Start(ctx, client.Options{URL: srv.URL(), Observer: s.obs, DisableHeartbeat: true})
+	require.NoError(t, err)
+	require.NoError(t, c2.Close())
+	require.Len(t, handled, 1)
+	assert.Contains(t, handled[0].Error(), "two Clients")
+	assert.Contains(t, s.points(t), "sturdy.client.state{network.protocol.name=websocket,sturdy.client.state=connected} 1",
+		"the first Client's state, not the second's")
+
+	require.NoError(t, c.Close())
+	require.NoError(t, s.obs.Close())
+	for _, p := range s.points(t) {
+		assert.NotContains(t, p, "sturdy.client.state", "no gauge after Close")
+		assert.NotContains(t, p, "sturdy.client.queue", "no gauge after Close")
+	}
 }

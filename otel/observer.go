@@ -103,9 +103,10 @@ func reasonAttr(r client.DropReason) attribute.KeyValue {
 	return attrDeadLetterReason.String(snake(r.String()))
 }
 
-// Close stops reporting the gauges of the Client (its state, queue and
-// inbound backlog). Call it once the Client is closed and its last values
-// no longer matter; a program with one long-lived Client need not.
+// Close stops reporting what is read at collection: the Client's state,
+// queue and inbound backlog, and its message and byte counts. Call it
+// once the Client is closed and its last values no longer matter; a
+// program with one long-lived Client need not.
 func (o *Observer) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
