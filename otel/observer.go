@@ -46,9 +46,8 @@ type Observer struct {
 	tx, rx traffic // the per-message counts, observed at collection
 
 	// Options built once, so the per-event calls allocate nothing.
-	plain []metric.AddOption
-	rec   []metric.RecordOption
-	dead  [numReasons][]metric.AddOption
+	rec  []metric.RecordOption
+	dead [numReasons][]metric.AddOption
 
 	mu      sync.Mutex
 	started bool
@@ -80,7 +79,6 @@ func New(cfg Config) (*Observer, error) {
 	if o.inst, err = newInstruments(meter); err != nil {
 		return nil, err
 	}
-	o.plain = addOpts(o.base)
 	o.rec = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(o.base...))}
 	for r := range o.dead {
 		o.dead[r] = addOpts(o.with(reasonAttr(client.DropReason(r))))
@@ -157,7 +155,7 @@ func (o *Observer) RTT(d time.Duration) {
 
 // DeadLetter implements client.Observer.
 func (o *Observer) DeadLetter(reason client.DropReason, _ int) {
-	opts := o.plain
+	var opts []metric.AddOption
 	if reason >= 0 && int(reason) < len(o.dead) {
 		opts = o.dead[reason]
 	} else {
@@ -201,7 +199,7 @@ func (o *Observer) ConnectAttempt(a client.ConnectAttempt) {
 	if o.conn != nil {
 		o.conn.End() // not reached: a connection ends before the next attempt
 	}
-	_, o.conn = o.tracer.Start(context.Background(), "sturdy.connection",
+	_, o.conn = o.tracer.Start(context.Background(), SpanConnection,
 		trace.WithTimestamp(a.End),
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithLinks(trace.Link{SpanContext: span.SpanContext()}),
