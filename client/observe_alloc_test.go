@@ -32,3 +32,24 @@ func TestObserverCallsAllocateNothing(t *testing.T) {
 		assert.Zero(t, allocs, "observer %T", obs)
 	}
 }
+
+// BenchmarkObserverPerMessage is what the hook adds to one message each
+// way: the reader's call for a received message and the writer's for a
+// flushed batch of one, unset against set to NopObserver. bench/ measures
+// the same on a whole Client (-observers); this isolates the calls.
+func BenchmarkObserverPerMessage(b *testing.B) {
+	batch := []queue.Entry{{Seq: 1, Payload: make([]byte, 64)}}
+	for _, bc := range []struct {
+		name string
+		obs  Observer
+	}{{"unset", nil}, {"nop", NopObserver{}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := &Client{opts: Options{Observer: bc.obs}}
+			b.ReportAllocs()
+			for b.Loop() {
+				c.observeReceived(transport.MessageBinary, 64)
+				c.observeSent(batch)
+			}
+		})
+	}
+}

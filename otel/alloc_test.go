@@ -1,14 +1,17 @@
 package otel_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	gootel "go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/sturdyws/sturdy/client"
+	sturdyotel "github.com/sturdyws/sturdy/otel"
 	"github.com/sturdyws/sturdy/transport"
 	"github.com/sturdyws/sturdy/wstest"
 )
@@ -56,5 +59,21 @@ func TestCloseStopsGauges(t *testing.T) {
 	for _, p := range s.points(t) {
 		assert.NotContains(t, p, "sturdy.client.state", "no gauge after Close")
 		assert.NotContains(t, p, "sturdy.client.queue", "no gauge after Close")
+	}
+}
+
+// BenchmarkAdapterPerMessage is what the adapter costs a message each way
+// (the reader's call, and the writer's for a batch of one), recording
+// into the SDK.
+func BenchmarkAdapterPerMessage(b *testing.B) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	obs, err := sturdyotel.New(sturdyotel.Config{MeterProvider: mp})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		obs.MessageReceived(transport.MessageBinary, 64)
+		obs.MessagesSent(1, 64)
 	}
 }
