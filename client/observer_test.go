@@ -339,29 +339,38 @@ type panicky struct {
 	in string
 }
 
-func (p panicky) MessageReceived(transport.MessageType, int) {
-	if p.in == "MessageReceived" {
+func (p panicky) StateChanged(client.StateChange) {
+	if p.in == "StateChanged" {
 		panic("observer bug")
 	}
 }
 
-func (p panicky) MessagesSent(int, int) {
-	if p.in == "MessagesSent" {
+func (p panicky) ConnectAttempt(client.ConnectAttempt) {
+	if p.in == "ConnectAttempt" {
 		panic("observer bug")
 	}
 }
 
-// TestObserverPanicFailsSession: a panicking Observer is contained like
-// any callback.
+func (p panicky) DeadLetter(client.DropReason, int) {
+	if p.in == "DeadLetter" {
+		panic("observer bug")
+	}
+}
+
+// TestObserverPanicFailsSession: a panic in an Observer method not called
+// per message is contained like any callback's.
 func TestObserverPanicFailsSession(t *testing.T) {
-	for _, in := range []string{"MessageReceived", "MessagesSent"} {
+	for _, in := range []string{"StateChanged", "ConnectAttempt", "DeadLetter"} {
 		t.Run(in, func(t *testing.T) {
 			ctx := testCtx(t)
-			srv := wstest.Start(t, wstest.Options{Default: wstest.Echo()})
+			srv := wstest.Start(t, wstest.Options{})
 			c := start(t, ctx, nil, client.Options{URL: srv.URL(), Observer: panicky{in: in}})
-			require.NoError(t, c.WaitConnected(ctx))
-			_, err := c.Send(ctx, transport.MessageText, []byte("x"))
-			require.NoError(t, err)
+			// An expired message reaches DeadLetter, if nothing has
+			// failed the session before.
+			_, err := c.SendMessage(ctx, client.Message{Type: transport.MessageText, Payload: []byte("x"), MaxAge: time.Nanosecond})
+			if err != nil {
+				require.ErrorIs(t, err, client.ErrFailed)
+			}
 			<-c.Done()
 			var pe *client.PanicError
 			require.ErrorAs(t, c.Err(), &pe)
