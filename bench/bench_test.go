@@ -88,7 +88,7 @@ func TestRoundOrder(t *testing.T) {
 // bytes, and the report says what was not the default.
 func TestCheckOptions(t *testing.T) {
 	o := drivers.Options{PeerReadBuffer: 64 << 10}
-	ds, err := pickDrivers("sturdy,gorilla,gobwas,gws", true, o)
+	ds, err := pickDrivers("sturdy,gorilla,gobwas,gws", true, false, o)
 	require.NoError(t, err)
 	scs, err := pickScenarios("push-64,push-1k,push-1m")
 	require.NoError(t, err)
@@ -130,14 +130,32 @@ func checkRun(t *testing.T, cfg config) string {
 // TestPickDriversKeepsReferences checks that the ratio references stay in
 // a run that names other libraries only.
 func TestPickDriversKeepsReferences(t *testing.T) {
-	ds, err := pickDrivers("sturdy", false, drivers.Options{})
+	ds, err := pickDrivers("sturdy", false, false, drivers.Options{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sturdy", "gorilla", "raw"}, driverNames(ds))
-	ds, err = pickDrivers("gobwas", true, drivers.Options{})
+	ds, err = pickDrivers("gobwas", true, false, drivers.Options{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sturdy-control", "gorilla", "gobwas", "raw"}, driverNames(ds), "the control comes with -control")
-	_, err = pickDrivers("nope", false, drivers.Options{})
+	_, err = pickDrivers("nope", false, false, drivers.Options{})
 	require.Error(t, err)
 	_, err = pickScenarios("push-64,nope")
 	require.Error(t, err)
+	ds, err = pickDrivers("gobwas", false, true, drivers.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sturdy-client", "sturdy-client-nop", "sturdy-client-otel", "sturdy-client-control", "gorilla", "gobwas", "raw"}, driverNames(ds),
+		"-observers keeps the Client and its variants, the reference of their ratios")
+}
+
+// TestCheckObservers runs the Client's scenarios with -observers: the
+// Client with an Observer moves the exact bytes too, and the report
+// compares it with the Client without.
+func TestCheckObservers(t *testing.T) {
+	ds, err := pickDrivers("sturdy-client", false, true, drivers.Options{})
+	require.NoError(t, err)
+	scs, err := pickScenarios("send-64,push-64")
+	require.NoError(t, err)
+	out := checkRun(t, config{rounds: 1, scale: checkScale, drivers: ds, scenarios: scs, check: true, observers: true})
+	assert.Contains(t, out, "### Observer overhead")
+	assert.Contains(t, out, "| send-64 | OpenTelemetry adapter |")
+	assert.Contains(t, out, "| push-64 | hook set (NopObserver) |")
 }

@@ -28,6 +28,7 @@ type config struct {
 	cpuProfile string
 	check      bool
 	control    bool
+	observers  bool
 	seed       uint64
 	drivers.Options
 }
@@ -54,10 +55,16 @@ func scenarioNames() []string {
 
 // pickDrivers returns the drivers named in list (all when empty), in
 // table order. The raw driver and gorilla are always kept: the ratios
-// need them. With control, an identical copy of the sturdy driver comes
+// need them. With observers, the Client drivers with an Observer (and an
+// identical copy without) follow the Client, and are kept with it.
+// With control, an identical copy of the sturdy driver comes
 // after it.
-func pickDrivers(list string, control bool, o drivers.Options) ([]drivers.Driver, error) {
+func pickDrivers(list string, control, observers bool, o drivers.Options) ([]drivers.Driver, error) {
 	all := drivers.All(o)
+	if observers {
+		i := slices.IndexFunc(all, func(d drivers.Driver) bool { return d.Name() == "sturdy-client" })
+		all = slices.Insert(all, i+1, drivers.Observers()...)
+	}
 	if control {
 		all = slices.Insert(all, 1, drivers.Driver(drivers.Control{}))
 	}
@@ -72,7 +79,8 @@ func pickDrivers(list string, control bool, o drivers.Options) ([]drivers.Driver
 	}
 	var out []drivers.Driver
 	for _, d := range all {
-		keep := d.Name() == "raw" || d.Name() == "gorilla" || d.Name() == "sturdy-control"
+		keep := d.Name() == "raw" || d.Name() == "gorilla" || d.Name() == "sturdy-control" ||
+			(observers && strings.HasPrefix(d.Name(), "sturdy-client"))
 		if keep || slices.Contains(want, d.Name()) {
 			out = append(out, d)
 		}

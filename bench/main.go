@@ -42,6 +42,7 @@ func main() {
 	flag.StringVar(&cfg.mdPath, "md", "", "file for the markdown tables too (default: stdout only)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the client process (the measured side) to this file")
 	flag.BoolVar(&cfg.control, "control", false, "also run an identical copy of the sturdy driver (sturdy-control): the spread between the two is this run's resolution")
+	flag.BoolVar(&cfg.observers, "observers", false, "also run the Client with an Observer: sturdy-client-nop (the hook set, doing nothing), sturdy-client-otel (the OpenTelemetry adapter) and sturdy-client-control (an identical copy without, the comparison's resolution)")
 	flag.IntVar(&cfg.PeerReadBuffer, "peer-read-buffer", 0, "read buffer size in bytes for the peers that let you set it (gorilla, gobwas, gws; coder's is fixed at 4 KiB); 0: their defaults")
 	flag.Uint64Var(&cfg.seed, "seed", 0, "seed of the shuffled order the libraries run in each round; 0: a new one, printed in the report")
 	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale, then the durable-queue comparison at a tiny scale; fails on any error")
@@ -65,7 +66,7 @@ func main() {
 		cfg.seed = rand.Uint64() | 1
 	}
 	var err error
-	if cfg.drivers, err = pickDrivers(*libs, cfg.control, cfg.Options); err == nil {
+	if cfg.drivers, err = pickDrivers(*libs, cfg.control, cfg.observers, cfg.Options); err == nil {
 		cfg.scenarios, err = pickScenarios(*scens)
 	}
 	if err != nil {

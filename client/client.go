@@ -37,6 +37,11 @@ type Client struct {
 	inbox   *inbox
 	deadLog deadLetterLog
 
+	// Owned by the supervisor goroutine, for Options.Observer: the
+	// attempt in progress and the replay to report.
+	att    ConnectAttempt
+	replay replayMark
+
 	// gate is held for reading by the calls that use the queue on the
 	// application's goroutines (SendMessage, Ack, AckThrough), and taken
 	// once for writing by Close after the session has ended: a drop report
@@ -107,6 +112,7 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 		h.AddOnDrop(c.queueDropped)
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
+	c.observeStarted()
 	go c.supervise()
 	return c, nil
 }

@@ -73,6 +73,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		defer c.confirm.Store(nil)
 	}
 	c.q.Rewind()
+	c.armReplay(ordinal)
 	if err := c.writeLoop(ctx, conn, cf); err != nil {
 		cancel(err)
 	}
@@ -119,6 +120,7 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 			opts.Sent = conn.BytesWritten
 		}
 	}
+	opts.OnRTT = c.onRTT(opts.OnRTT)
 	userDead := opts.OnDead
 	opts.OnDead = func(err error) {
 		dead(err)
@@ -156,6 +158,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 			return err
 		}
 		buf = p
+		c.observeReceived(typ, len(p))
 		if mon != nil {
 			if mon.MessageReceived(p) { // counts as a frame received, too
 				continue
@@ -296,6 +299,7 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 		}
 		if werr == nil {
 			c.stats.sent.Add(uint64(len(batch)))
+			c.observeSent(batch)
 		}
 		if werr != nil {
 			return werr

@@ -86,6 +86,7 @@ func (c *Client) queueDropped(e queue.Entry, r queue.DropReason) {
 // hands it to OnDeadLetter.
 func (c *Client) deadLetter(d DeadLetter) {
 	c.stats.dead[d.Reason].Add(1)
+	c.observeDeadLetter(&d)
 	c.deadLog.note(c.opts.Logger, d, time.Now())
 	if f := c.opts.OnDeadLetter; f != nil {
 		c.disp.schedule(func() { c.guard("OnDeadLetter", func() { f(d) }) })

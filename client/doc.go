@@ -63,4 +63,12 @@
 // design), AckExtractor on the reader (it decides what the reader does with
 // a message), and Dial.OnPing/OnPong on whichever goroutine read the frame
 // (see transport.Conn). Close stops them all and waits.
+//
+// # Observing
+//
+// Options.Observer is told of every connection attempt (with the time
+// each step took), state change, heartbeat round trip, message sent and
+// received, dead letter and replay, synchronously, for metrics and
+// traces; github.com/sturdyws/sturdy/otel is one for OpenTelemetry.
+// Unset, it costs a nil check per event.
 package client

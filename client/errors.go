@@ -87,7 +87,9 @@ func (e *UndeliveredError) Is(t error) bool { return t == ErrUndelivered }
 
 // PanicError is the cause of Failed when a callback the program gave the
 // Client (OnStateChange, OnDeadLetter, AckExtractor, OnConnect, Endpoint,
-// ShouldReconnect, Dial.OnPing, Dial.OnPong, Heartbeat.OnDead) panicked.
+// ShouldReconnect, Dial.OnPing, Dial.OnPong, Heartbeat.OnDead,
+// Heartbeat.OnRTT, a method of Observer but MessageReceived and
+// MessagesSent) panicked.
 // The panic is contained on the Client's goroutine, where the program
 // could not recover it, and ends the session: the program's state is
 // unknown after a panic, so carrying on would hide the bug.

@@ -138,6 +138,16 @@ type Options struct {
 	// than writing each message somewhere slow.
 	OnDeadLetter func(DeadLetter)
 
+	// Observer, when set, is told of the session's events for metrics and
+	// traces: connection attempts with their phases, state changes, round
+	// trips, messages sent and received with their sizes, dead letters,
+	// replays after a reconnect (see Observer; the module
+	// github.com/sturdyws/sturdy/otel provides one for OpenTelemetry). It
+	// runs beside OnStateChange and OnDeadLetter, which it does not
+	// replace. Default nil: no observer, at the cost of a nil check per
+	// event.
+	Observer Observer
+
 	// Heartbeat configures the liveness monitor (ping interval, timeout,
 	// application-level strategy). The zero value pings every 15 s and
 	// drops the connection when a pong is 10 s late.

@@ -32,7 +32,9 @@ func (c *Client) supervise() {
 		c.setState(Connecting, nil, 0, attempt, 0)
 		// Cleared before OnConnect, which may call MarkHealthy itself.
 		c.healthy.Store(false)
+		c.attemptBegin(attempt)
 		conn, err := c.connect()
+		c.attemptEnd(err, ordinal+1)
 		if err == nil {
 			ordinal++
 			connected, authRetried = true, false
@@ -148,6 +150,7 @@ func (c *Client) connect() (*transport.Conn, error) {
 			c.guard("Dial.OnPong", func() { userPong(p) })
 		}
 	}
+	c.attemptDialing(url, &dopts)
 	conn, resp, err := transport.Dial(c.ctx, url, &dopts)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
@@ -155,6 +158,7 @@ func (c *Client) connect() (*transport.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.attemptUpgraded()
 	if c.opts.OnConnect != nil {
 		if err := c.runOnConnect(hookCtx, conn); err != nil {
 			_ = conn.CloseNow()
@@ -203,6 +207,7 @@ func (c *Client) setState(to State, cause error, delay time.Duration, attempt in
 		level = slog.LevelError
 	}
 	c.opts.Logger.Log(context.Background(), level, "state", "from", from.String(), "to", to.String(), "cause", cause, "delay", delay, "attempt", attempt)
+	c.observeState(ch)
 	if f := c.opts.OnStateChange; f != nil {
 		c.disp.schedule(func() { c.guard("OnStateChange", func() { f(ch) }) })
 	}

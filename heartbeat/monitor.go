@@ -183,14 +183,20 @@ const byOrder = 0
 func (m *Monitor) answer(id uint64) {
 	now := m.clock().Now()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	got := m.expected.Load()
 	if got == 0 || (id != byOrder && got != id) {
+		m.mu.Unlock()
 		return
 	}
 	m.expected.Store(0)
-	if m.sample {
-		m.rtt.add(now.Sub(m.sentAt))
+	sample := m.sample
+	rtt := now.Sub(m.sentAt)
+	if sample {
+		m.rtt.add(rtt)
+	}
+	m.mu.Unlock()
+	if sample && m.opts.OnRTT != nil {
+		m.opts.OnRTT(rtt)
 	}
 }
 

@@ -1,6 +1,7 @@
 package heartbeat
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -252,7 +253,14 @@ func TestRTT(t *testing.T) {
 	}
 	for _, st := range strategies {
 		t.Run(st.name, func(t *testing.T) {
-			h := newHarness(t, Options{Strategy: st.strategy}, &fakePeer{
+			var mu sync.Mutex
+			var samples []time.Duration
+			onRTT := func(d time.Duration) {
+				mu.Lock()
+				samples = append(samples, d)
+				mu.Unlock()
+			}
+			h := newHarness(t, Options{Strategy: st.strategy, OnRTT: onRTT}, &fakePeer{
 				pong:  []byte("pong"),
 				reply: func(n int) (time.Duration, bool) { return delays[n-1], n <= len(delays) },
 			})
@@ -272,6 +280,10 @@ func TestRTT(t *testing.T) {
 				last, smoothed = h.m.RTT()
 				assert.Equal(t, d, last, "last after pong %d", i+1)
 				assert.Equal(t, wantSmoothed[i], smoothed, "smoothed after pong %d", i+1)
+				mu.Lock()
+				got := append([]time.Duration(nil), samples...)
+				mu.Unlock()
+				assert.Equal(t, delays[:i+1], got, "OnRTT samples after pong %d", i+1)
 			}
 		})
 	}

@@ -91,7 +91,15 @@ type Options struct {
 	// it must not block or call Stop.
 	OnDead func(error)
 
-	// Progress, when set, reports a count that changes while the
+	// OnRTT, when set, is called with every round-trip sample the monitor
+	// takes (the same samples RTT summarises), on the goroutine that
+	// reported the reply: the connection's reader. It lets an owner keep
+	// a distribution of round trips, which RTT's last and smoothed values
+	// cannot give. It must be quick and must not block or call the
+	// monitor; it is called with no lock held. Default: nil.
+	OnRTT func(time.Duration)
+
+		// Progress, when set, reports a count that changes while the
 	// connection's writes are making progress: transport.Conn.WriteProgress,
 	// which also sees the kernel's send buffer drain after the last write
 	// (BytesWritten does not, and a heartbeat watching it calls that tail

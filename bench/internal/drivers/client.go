@@ -9,36 +9,53 @@ import (
 )
 
 // Client drives sturdy's reconnecting client.Client with default Options
-// (heartbeat on, memory queue, AtMostOnce). Write and Send are both Send:
+// (heartbeat on, memory queue, AtMostOnce) but InboundWait, as a reader
+// that must see every message chooses. Write and Send are both Send:
 // the message is copied into the queue and the Client's writer drains it,
 // coalescing whatever is ready (WriteBuffered, one Flush per batch), so
 // Flush has nothing to do. Reads are Read, which hands over each message
 // in a slice of its own (the Client's reader copies it off the
 // connection). Hold has nothing to do: the Client always reads.
-type Client struct{}
+//
+// With Observer set (-observers), the same Client runs with an
+// Options.Observer: see Observed.
+type Client struct {
+	Observer Observed
+}
 
 // Name implements Driver.
-func (Client) Name() string { return "sturdy-client" }
+func (d Client) Name() string { return "sturdy-client" + d.Observer.suffix() }
 
 // Dial implements Driver: Start, then WaitConnected.
-func (Client) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+func (d Client) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
+	obs, done, err := d.Observer.observer()
+	if err != nil {
+		return nil, err
+	}
 	c, err := client.Start(context.Background(), client.Options{
 		URL: url, FailFirstAttempt: true,
-		Dial: transport.DialOptions{NetDialContext: netDial},
+		Dial:     transport.DialOptions{NetDialContext: netDial},
+		Observer: obs,
+		// Every message must reach Read, checked: the default policy
+		// discards the oldest when the reader falls behind a flood.
+		InboundPolicy: client.InboundWait,
 	})
 	if err != nil {
+		done()
 		return nil, err
 	}
 	if err := c.WaitConnected(ctx); err != nil {
 		_ = c.Close()
+		done()
 		return nil, err
 	}
-	return &clientConn{c: c}, nil
+	return &clientConn{c: c, done: done}, nil
 }
 
 type clientConn struct {
-	c   *client.Client
-	exp expectation
+	c    *client.Client
+	exp  expectation
+	done func() // releases what the observer holds, after Close
 }
 
 func (s *clientConn) Write(text bool, p []byte) error {
@@ -81,6 +98,7 @@ func (s *clientConn) Hold() {}
 // has had its answer) are not an error here.
 func (s *clientConn) Close() error {
 	err := s.c.Close()
+	s.done()
 	if errors.Is(err, client.ErrUndelivered) {
 		return nil
 	}

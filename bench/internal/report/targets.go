@@ -44,6 +44,7 @@ func (r *Run) WriteTargets(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.goal, t.value, paired, met)
 	}
 	r.writeResolution(w)
+	r.writeObservers(w)
 }
 
 // libControl is the identical copy of the sturdy driver that -control
