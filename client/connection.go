@@ -73,7 +73,6 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		defer c.confirm.Store(nil)
 	}
 	c.q.Rewind()
-	c.armReplay(ordinal)
 	if err := c.writeLoop(ctx, conn, cf); err != nil {
 		cancel(err)
 	}

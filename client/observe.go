@@ -21,7 +21,7 @@ import (
 // reconnect. The supervisor goroutine owns it (it is also the writer).
 type replayMark struct {
 	droppedAt time.Time // when the last connection ended; zero before one has
-	upAt      time.Time // when the connection the replay is armed for came up
+	upAt      time.Time // when the connection the replay is armed for came up (Connected)
 	conn      uint64    // that connection
 	messages  int       // what waited in the queue when it came up; 0: nothing to report
 	bytes     int64
@@ -43,9 +43,7 @@ func (c *Client) observeState(ch StateChange) {
 //
 //go:noinline
 func (c *Client) noteState(ch StateChange) {
-	if ch.From == Connected {
-		c.replay.droppedAt = ch.At
-	}
+	c.armReplay(ch)
 	c.guard("Observer.StateChanged", func() { c.opts.Observer.StateChanged(ch) })
 }
 
@@ -104,17 +102,18 @@ func (c *Client) noteSent(batch []queue.Entry) {
 	}
 }
 
-// armReplay notes, as connection ordinal starts serving, what waits in
-// the queue since the previous connection ended.
-func (c *Client) armReplay(ordinal uint64) {
+// armReplay notes when a connection ends, and when the next comes up
+// what waits in the queue since. What is sent once the state is
+// Connected is not part of the replay.
+func (c *Client) armReplay(ch StateChange) {
 	m := &c.replay
-	m.messages = 0
-	if c.opts.Observer == nil || m.droppedAt.IsZero() {
-		return
+	switch {
+	case ch.From == Connected:
+		m.droppedAt, m.messages = ch.At, 0
+	case ch.To == Connected && !m.droppedAt.IsZero():
+		n, b := c.q.Len()
+		m.conn, m.upAt, m.messages, m.bytes = ch.Conn, ch.At, n, b
 	}
-	m.upAt = time.Now()
-	n, b := c.q.Len()
-	m.conn, m.messages, m.bytes = ordinal, n, b
 }
 
 // onRTT returns the heartbeat's OnRTT: the Observer's, then the program's

@@ -170,8 +170,16 @@ func TestObserverSession(t *testing.T) {
 	assert.False(t, att.Dialed.After(att.Upgraded))
 	assert.False(t, att.Upgraded.After(att.End))
 
-	// The attempt is reported before the state change it leads to.
-	calls = obs.all()
+	// The attempt is reported before the state change it leads to (which
+	// WaitConnected may return before the Observer has been told of).
+	calls = obs.waitFor(t, ctx, "Connected", func(cs []observed) bool {
+		for _, o := range cs {
+			if o.method == "StateChanged" && o.state.To == client.Connected {
+				return true
+			}
+		}
+		return false
+	})
 	iAtt, iConn := -1, -1
 	for i, o := range calls {
 		if o.method == "ConnectAttempt" && iAtt < 0 {
@@ -194,6 +202,8 @@ func TestObserverSession(t *testing.T) {
 		}
 		return false
 	})
+	// The writer reports its flush after the fact; the echo may be first.
+	obs.waitFor(t, ctx, "the flush", func(cs []observed) bool { return count(cs, "MessagesSent") == 1 })
 	sent := obs.of("MessagesSent")
 	require.Len(t, sent, 1)
 	assert.Equal(t, observed{method: "MessagesSent", n: 1, bytes: 5}, sent[0])
@@ -231,10 +241,17 @@ func TestObserverSession(t *testing.T) {
 	assert.Equal(t, int64(len("stale")+len("one")+len("three")), rp.Bytes)
 	assert.Positive(t, rp.Down)
 	// The replay follows the second connection's first flush, which
-	// carried both messages.
-	assert.Equal(t, "MessagesSent", calls[len(calls)-2].method)
-	assert.Equal(t, 2, calls[len(calls)-2].n)
-	assert.Equal(t, 8, calls[len(calls)-2].bytes)
+	// carried both messages (the reader's events may come between).
+	var flush observed
+	for _, o := range calls {
+		if o.method == "Replayed" {
+			break
+		}
+		if o.method == "MessagesSent" {
+			flush = o
+		}
+	}
+	assert.Equal(t, observed{method: "MessagesSent", n: 2, bytes: 8}, flush)
 
 	dead := obs.of("DeadLetter")
 	require.Len(t, dead, 1)

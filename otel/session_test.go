@@ -90,7 +90,7 @@ func TestScriptedSession(t *testing.T) {
 	// 2: the connection drops without a close frame (1006); while the
 	// server is away, a message waits that expires before it is back.
 	srv.StallHandshakes()
-	require.Equal(t, 1, srv.DropAll())
+	require.NoError(t, srv.Drop(1))
 	st.waitLost(t, ctx)
 	_, err = c.SendMessage(ctx, client.Message{Type: transport.MessageBinary, Payload: []byte("stale"), MaxAge: time.Nanosecond})
 	require.NoError(t, err)
@@ -100,7 +100,7 @@ func TestScriptedSession(t *testing.T) {
 	// 3: the server restarts (1012) and comes back only once two
 	// messages wait to be replayed; a third overflows the queue.
 	srv.StallHandshakes()
-	require.Equal(t, 1, srv.CloseAll(transport.StatusServiceRestart, "restart"))
+	require.NoError(t, srv.CloseConn(2, transport.StatusServiceRestart, "restart"))
 	st.waitLost(t, ctx)
 	for _, p := range []string{"one", "three"} {
 		_, err := c.Send(ctx, transport.MessageBinary, []byte(p))
