@@ -84,7 +84,7 @@ func (s *sdk) points(t *testing.T, withSum ...string) []string {
 func attrs(set attribute.Set) string {
 	var kv []string
 	for _, a := range set.ToSlice() {
-		kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+		kv = append(kv, string(a.Key)+"="+a.Value.String())
 	}
 	return strings.Join(kv, ",")
 }
@@ -95,7 +95,7 @@ func spanLine(s sdktrace.ReadOnlySpan, skip ...attribute.Key) string {
 	var kv []string
 	for _, a := range s.Attributes() {
 		if !slices.Contains(skip, a.Key) {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 	}
 	slices.Sort(kv)
@@ -104,7 +104,7 @@ func spanLine(s sdktrace.ReadOnlySpan, skip ...attribute.Key) string {
 		var ekv []string
 		for _, a := range e.Attributes {
 			if !slices.Contains(skip, a.Key) {
-				ekv = append(ekv, string(a.Key)+"="+a.Value.Emit())
+				ekv = append(ekv, string(a.Key)+"="+a.Value.String())
 			}
 		}
 		slices.Sort(ekv)
