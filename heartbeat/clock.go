@@ -15,8 +15,9 @@ type Clock interface {
 	// NewTimer returns a timer that sends the time on its C channel once d
 	// has elapsed.
 	NewTimer(d time.Duration) Timer
-	// AfterFunc returns a timer that calls f once d has elapsed. f may run
-	// on any goroutine; the monitor's f only cancels a context.
+	// AfterFunc returns a timer that calls f once d has elapsed, and again
+	// each time it is reset and elapses. f may run on any goroutine; the
+	// monitor's f only cancels a context.
 	AfterFunc(d time.Duration, f func()) Timer
 }
 

@@ -47,6 +47,9 @@ type fakeTimer struct {
 	f     func()
 	when  time.Time
 	armed bool
+	// listed is set while the clock's list holds the timer; a spent
+	// AfterFunc timer leaves it, and comes back when reset.
+	listed bool
 	// fired marks a channel timer that has delivered and has been neither
 	// reset nor stopped since: its owner has not finished reacting to it.
 	fired bool
@@ -73,7 +76,7 @@ func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
 func (c *fakeClock) add(d time.Duration, ch chan time.Time, f func()) *fakeTimer {
 	c.mu.Lock()
 	c.seq++
-	t := &fakeTimer{clk: c, seq: c.seq, ch: ch, f: f, when: c.now.Add(d), armed: true}
+	t := &fakeTimer{clk: c, seq: c.seq, ch: ch, f: f, when: c.now.Add(d), armed: true, listed: true}
 	c.timers = append(c.timers, t)
 	c.mu.Unlock()
 	c.sig.kick()
@@ -95,6 +98,10 @@ func (t *fakeTimer) set(armed bool, d time.Duration) bool {
 	c.mu.Lock()
 	was := t.armed
 	t.armed, t.fired, t.when = armed, false, c.now.Add(d)
+	if armed && !t.listed {
+		t.listed = true
+		c.timers = append(c.timers, t)
+	}
 	if t.ch != nil {
 		select {
 		case <-t.ch:
@@ -114,7 +121,8 @@ func (c *fakeClock) step(target time.Time) bool {
 	live := c.timers[:0]
 	for _, t := range c.timers {
 		if !t.armed && t.ch == nil {
-			continue // a spent AfterFunc timer can never fire again
+			t.listed = false // a spent AfterFunc timer fires again only once reset
+			continue
 		}
 		live = append(live, t)
 		if t.armed && !t.when.After(target) &&

@@ -27,6 +27,10 @@ func (m *Monitor) run(t Timer, next time.Time) {
 	defer close(m.done)
 	defer t.Stop()
 	var p probe
+	// One deadline serves every ping, so a ping costs no context and no
+	// timer of its own.
+	d := &sendDeadline{clk: m.clock(), progress: m.opts.Progress}
+	defer d.release()
 	for {
 		select {
 		case <-m.ctx.Done():
@@ -55,7 +59,7 @@ func (m *Monitor) run(t Timer, next time.Time) {
 			// A tick while the last ping awaits its verdict is skipped:
 			// at most one ping is outstanding.
 			if p.id == 0 || m.heardSince(&p) {
-				if err := m.ping(&p, now); err != nil {
+				if err := m.ping(&p, d, now); err != nil {
 					m.finish(err)
 					return
 				}
@@ -118,16 +122,13 @@ func (m *Monitor) verdict(p *probe) int {
 // ping sends the next heartbeat, sent at now, and makes it the outstanding
 // probe. The send is bounded by the ping's own timeout, extended, as the
 // reply's deadline is, while Options.Progress shows writes moving.
-func (m *Monitor) ping(p *probe, now time.Time) error {
+func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
 	m.seq++
 	frames := m.frames.Load()
 	timeout := m.install(m.seq, now)
 	*p = probe{id: m.seq, deadline: now.Add(timeout), timeout: timeout, frames: frames, sent: now}
 
-	ctx, cancel := context.WithCancelCause(m.ctx)
-	defer cancel(nil)
-	d := sendDeadline{timeout: timeout, progress: m.opts.Progress, cancel: cancel}
-	d.start(m.clock())
+	ctx := d.start(m.ctx, timeout)
 	err := m.send(ctx, m.seq)
 	d.stop()
 	switch {
@@ -172,36 +173,58 @@ func nextTick(next, now time.Time, interval time.Duration) time.Time {
 
 // sendDeadline cancels a ping's send once its timeout passes, unless
 // Options.Progress grew meanwhile, in which case it waits another timeout.
-// Its timer's callback and the monitor's goroutine share it under mu.
+// Its timer's callback and the monitor's goroutine share it under mu. It
+// lives as long as the monitor: its context and timer serve ping after
+// ping, and a new context is made only after one was cancelled (which
+// ends the monitor, unless the send won the race).
 type sendDeadline struct {
-	timeout  time.Duration
+	clk      Clock
 	progress func() uint64
-	cancel   context.CancelCauseFunc
 
 	mu      sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
 	timer   Timer
+	timeout time.Duration
+	due     time.Time // when the armed timeout ends
 	last    uint64
 	stopped bool
 }
 
-func (d *sendDeadline) start(clk Clock) {
+// start arms the deadline for a send bounded by timeout and returns the
+// context to send with.
+func (d *sendDeadline) start(parent context.Context, timeout time.Duration) context.Context {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.ctx == nil || d.ctx.Err() != nil {
+		d.ctx, d.cancel = context.WithCancelCause(parent)
+	}
 	if d.progress != nil {
 		d.last = d.progress()
 	}
-	d.timer = clk.AfterFunc(d.timeout, d.expire)
+	d.timeout, d.stopped = timeout, false
+	d.due = d.clk.Now().Add(timeout)
+	if d.timer == nil {
+		d.timer = d.clk.AfterFunc(timeout, d.expire)
+	} else {
+		d.timer.Reset(timeout)
+	}
+	return d.ctx
 }
 
 func (d *sendDeadline) expire() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.stopped {
+	now := d.clk.Now()
+	if d.stopped || now.Before(d.due) {
+		// Stopped, or a firing meant for an earlier send that ran late:
+		// the timer was reset for this one and fires again.
 		return
 	}
 	if d.progress != nil {
 		if n := d.progress(); n != d.last {
 			d.last = n
+			d.due = now.Add(d.timeout)
 			d.timer.Reset(d.timeout)
 			return
 		}
@@ -214,4 +237,17 @@ func (d *sendDeadline) stop() {
 	defer d.mu.Unlock()
 	d.stopped = true
 	d.timer.Stop()
+}
+
+// release frees the context and the timer when the monitor ends.
+func (d *sendDeadline) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	if d.cancel != nil {
+		d.cancel(nil)
+	}
 }
