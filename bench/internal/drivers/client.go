@@ -12,9 +12,10 @@ import (
 // (heartbeat on, memory queue, AtMostOnce). Write and Send are both Send:
 // the message is copied into the queue and the Client's writer drains it,
 // coalescing whatever is ready (WriteBuffered, one Flush per batch), so
-// Flush has nothing to do. Reads are Read, which hands over each message
-// in a slice of its own (the Client's reader copies it off the
-// connection). Hold has nothing to do: the Client always reads.
+// Flush has nothing to do. Reads are Read, then Release once the check
+// is done with the payload, so the Client's reader reads later messages
+// into the same buffers (no allocation, no copy). Hold has nothing to do:
+// the Client always reads.
 type Client struct{}
 
 // Name implements Driver.
@@ -71,6 +72,7 @@ func (s *clientConn) Wait() error {
 				return err
 			}
 		}
+		s.c.Release(m)
 	}
 	return nil
 }
