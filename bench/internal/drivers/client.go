@@ -9,7 +9,9 @@ import (
 )
 
 // Client drives sturdy's reconnecting client.Client with default Options
-// (heartbeat on, memory queue, AtMostOnce). Write and Send are both Send:
+// (heartbeat on, memory queue, AtMostOnce) but InboundPolicy InboundWait:
+// a benchmark wants every message, as a request/response program does,
+// where the default would drop the oldest of a flood the reader outruns. Write and Send are both Send:
 // the message is copied into the queue and the Client's writer drains it,
 // coalescing whatever is ready (WriteBuffered, one Flush per batch), so
 // Flush has nothing to do. Reads are Read, then Release once the check
@@ -24,7 +26,7 @@ func (Client) Name() string { return "sturdy-client" }
 // Dial implements Driver: Start, then WaitConnected.
 func (Client) Dial(ctx context.Context, url string, netDial NetDial) (Conn, error) {
 	c, err := client.Start(context.Background(), client.Options{
-		URL: url, FailFirstAttempt: true,
+		URL: url, FailFirstAttempt: true, InboundPolicy: client.InboundWait,
 		Dial: transport.DialOptions{NetDialContext: netDial},
 	})
 	if err != nil {
