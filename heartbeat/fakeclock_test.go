@@ -34,10 +34,11 @@ func (s *signal) kick() {
 type fakeClock struct {
 	sig *signal // kicked on every timer change
 
-	mu     sync.Mutex
-	now    time.Time
-	seq    int
-	timers []*fakeTimer
+	mu      sync.Mutex
+	now     time.Time
+	seq     int
+	timers  []*fakeTimer
+	running int // AfterFunc callbacks still running
 }
 
 type fakeTimer struct {
@@ -148,19 +149,36 @@ func (c *fakeClock) step(target time.Time) bool {
 		next.ch <- c.now // never blocks: set drains the buffer on every rearm
 	}
 	f := next.f
+	if f != nil {
+		c.running++
+	}
 	c.mu.Unlock()
 	c.sig.kick()
 	if f != nil {
-		f()
+		// On a goroutine of its own, as time.AfterFunc does: the
+		// monitor's step may block in a send that only a later timer
+		// (its deadline) ends.
+		go func() {
+			f()
+			c.mu.Lock()
+			c.running--
+			c.mu.Unlock()
+			c.sig.kick()
+		}()
 	}
 	return true
 }
 
-// pending reports whether a channel timer has fired and its owner has not yet
-// rearmed or stopped it.
-func (c *fakeClock) pending() bool {
+// pending reports whether more AfterFunc callbacks are still running than
+// the blocked ones (those waiting in a send for a later timer, which
+// cannot finish before time moves), or a channel timer has fired and its
+// owner has not yet rearmed or stopped it.
+func (c *fakeClock) pending(blocked int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.running > blocked {
+		return true
+	}
 	for _, t := range c.timers {
 		if t.fired {
 			return true

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// probe is the last ping as the monitor's goroutine sees it.
+// probe is the last ping as the monitor's timer sees it.
 type probe struct {
 	id       uint64        // 0 before the first ping
 	deadline time.Time     // send time + timeout
@@ -19,58 +19,82 @@ type probe struct {
 	progress uint64        // Options.Progress once the ping was written, then at each extension
 }
 
-// run is the monitor's goroutine. It wakes only on its own timer, at the
-// next tick or the outstanding ping's deadline, whichever is first, and reads
-// what the reader recorded in atomics. The reader never signals it, so a flood
-// of inbound frames costs it nothing and cannot delay a verdict.
-func (m *Monitor) run(t Timer, next time.Time) {
-	defer close(m.done)
-	defer t.Stop()
-	var p probe
+// loop is the monitor's state between its timer's firings.
+type loop struct {
+	mu    sync.Mutex // held by a firing, and by Stop to wait for one
+	ended bool       // done is closed; no firing does anything more
+	t     Timer      // runs step; made by Start
+	next  time.Time  // the next tick of the ping grid
+	p     probe
 	// One deadline serves every ping, so a ping costs no context and no
 	// timer of its own.
-	d := &sendDeadline{clk: m.clock(), progress: m.opts.Progress}
-	defer d.release()
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-t.C():
-		}
-		now := m.clock().Now()
-		// The deadline is judged before the tick so that, when they fall
-		// together (Timeout equal to Interval), silence is reported rather
-		// than papered over by a new ping.
-		if p.id != 0 && !p.judged && !now.Before(p.deadline) {
-			switch m.verdict(&p) {
-			case dead:
-				m.finish(m.deadError(p.deadline.Sub(p.sent)))
-				return
-			case moving:
-				// Writes are getting through: wait another timeout
-				// for the same ping.
-				p.deadline = now.Add(p.timeout)
-			default:
-				p.judged = true
-			}
-		}
-		if !now.Before(next) {
-			next = nextTick(next, now, m.opts.Interval)
-			// A tick while the last ping awaits its verdict is skipped:
-			// at most one ping is outstanding.
-			if p.id == 0 || m.heardSince(&p) {
-				if err := m.ping(&p, d, now); err != nil {
-					m.finish(err)
-					return
-				}
-			}
-		}
-		wake := next
-		if p.id != 0 && !p.judged && p.deadline.Before(wake) {
-			wake = p.deadline
-		}
-		t.Reset(wake.Sub(m.clock().Now()))
+	d *sendDeadline
+}
+
+// step runs each time the monitor's timer fires, at the next tick or the
+// outstanding ping's deadline, whichever is first, and reads what the
+// reader recorded in atomics. The reader never signals it, so a flood of
+// inbound frames costs it nothing and cannot delay a verdict. Between
+// firings no goroutine of the monitor exists: an idle connection's
+// heartbeat is a timer, not a parked goroutine.
+func (m *Monitor) step() {
+	l := &m.loop
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
 	}
+	if m.ctx.Err() != nil || !m.tick(l) {
+		m.end()
+	}
+}
+
+// end closes the monitor down: called with loop.mu held, once.
+func (m *Monitor) end() {
+	l := &m.loop
+	l.ended = true
+	l.t.Stop()
+	l.d.release()
+	close(m.done)
+}
+
+// tick is one firing's work; it reports false when the monitor ends.
+func (m *Monitor) tick(l *loop) bool {
+	p, d := &l.p, l.d
+	now := m.clock().Now()
+	// The deadline is judged before the tick so that, when they fall
+	// together (Timeout equal to Interval), silence is reported rather
+	// than papered over by a new ping.
+	if p.id != 0 && !p.judged && !now.Before(p.deadline) {
+		switch m.verdict(p) {
+		case dead:
+			m.finish(m.deadError(p.deadline.Sub(p.sent)))
+			return false
+		case moving:
+			// Writes are getting through: wait another timeout
+			// for the same ping.
+			p.deadline = now.Add(p.timeout)
+		default:
+			p.judged = true
+		}
+	}
+	if !now.Before(l.next) {
+		l.next = nextTick(l.next, now, m.opts.Interval)
+		// A tick while the last ping awaits its verdict is skipped:
+		// at most one ping is outstanding.
+		if p.id == 0 || m.heardSince(p) {
+			if err := m.ping(p, d, now); err != nil {
+				m.finish(err)
+				return false
+			}
+		}
+	}
+	wake := l.next
+	if p.id != 0 && !p.judged && p.deadline.Before(wake) {
+		wake = p.deadline
+	}
+	l.t.Reset(wake.Sub(m.clock().Now()))
+	return true
 }
 
 // heardSince reports, without consuming anything, whether the peer has
@@ -161,7 +185,7 @@ func (m *Monitor) finish(err error) {
 }
 
 // nextTick returns the first tick of the grid next + k·interval that is
-// after now. Ticks missed while the goroutine was held up (a slow Ping, a
+// after now. Ticks missed while the timer was held up (a slow Ping, a
 // suspended process) are skipped rather than fired in a burst.
 func nextTick(next, now time.Time, interval time.Duration) time.Time {
 	if now.Before(next) {
@@ -173,7 +197,7 @@ func nextTick(next, now time.Time, interval time.Duration) time.Time {
 
 // sendDeadline cancels a ping's send once its timeout passes, unless
 // Options.Progress grew meanwhile, in which case it waits another timeout.
-// Its timer's callback and the monitor's goroutine share it under mu. It
+// Its timer's callback and the monitor's step share it under mu. It
 // lives as long as the monitor: its context and timer serve ping after
 // ping, and a new context is made only after one was cancelled (which
 // ends the monitor, unless the send won the race).
