@@ -79,6 +79,9 @@ func (b *readBuffer) init(src io.Reader, pending []byte, size int) {
 	b.fixed = size > 0
 	if !b.fixed {
 		size = DefaultBufferSize
+		// A control frame's worth that came with the handshake (a
+		// server's first ping) counts as a quiet read.
+		b.quiet = len(pending) > 0 && len(pending) <= tinyBuffer/2
 	}
 	b.buf = make([]byte, max(size, len(pending), MaxHeaderSize))
 	b.r, b.w = 0, copy(b.buf, pending)
