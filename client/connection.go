@@ -149,7 +149,7 @@ func (h heartbeatConn) SendHeartbeat(ctx context.Context, payload []byte, binary
 
 // readLoop reads until the connection fails, feeding Read.
 func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uint64, mon *heartbeat.Monitor) error {
-	var buf []byte
+	var buf []byte // the reader's: handed over with its message when a released one can replace it
 	var lastWarn time.Time
 	for {
 		typ, p, err := conn.ReadInto(context.Background(), buf)
@@ -178,7 +178,12 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 			c.inbox.discarded()
 			continue
 		}
-		m := Inbound{Type: typ, Payload: append([]byte(nil), p...), Conn: ordinal}
+		m := Inbound{Type: typ, Payload: p, Conn: ordinal}
+		if next, ok := c.inbox.swap(p); ok {
+			buf = next // p is the message's now
+		} else {
+			m.Payload = append([]byte(nil), p...)
+		}
 		if err := c.deliver(ctx, m, mon, &lastWarn); err != nil {
 			return err
 		}

@@ -30,6 +30,13 @@ type inbox struct {
 	dropped  uint64 // messages the policy discarded
 	stalled  bool   // the pusher waits for room
 
+	// free holds released payload buffers for the reader (readpath.go);
+	// spare is one that add took off it, under the lock it holds anyway,
+	// for the pusher's next swap. Only the pusher touches spare.
+	free      [][]byte
+	freeBytes int64
+	spare     []byte
+
 	readers int  // readers waiting in next
 	pusher  bool // the pusher found the inbox full and may be waiting
 
@@ -69,10 +76,12 @@ func (b *inbox) add(m Inbound, wait bool) (ok bool, dropped int) {
 		switch b.policy {
 		case InboundDropNewest:
 			b.dropped++
+			b.recycleLocked(m.Payload) // the program never saw it
 			b.mu.Unlock()
 			return true, 1
 		case InboundDropOldest:
 			for !b.fits(len(m.Payload)) {
+				b.recycleLocked(b.buf[b.head].Payload)
 				b.discardOldest()
 				dropped++
 			}
@@ -91,6 +100,9 @@ func (b *inbox) add(m Inbound, wait bool) (ok bool, dropped int) {
 	b.n++
 	b.bytes += int64(len(m.Payload))
 	b.pusher, b.stalled = false, false
+	if b.spare == nil {
+		b.spare = b.spareLocked()
+	}
 	wake := b.readers > 0
 	b.mu.Unlock()
 	if wake {

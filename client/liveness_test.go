@@ -178,26 +178,39 @@ func payloads(ms []wstest.Message) []string {
 }
 
 // pingCounter is a heartbeat clock on real time that signals every ping
-// the monitor sends (each arms one AfterFunc for its send deadline).
+// the monitor sends: each arms the send deadline, made with AfterFunc for
+// the first ping and reset for every later one.
 type pingCounter struct{ pings chan struct{} }
 
 func (p pingCounter) Now() time.Time { return time.Now() }
 func (p pingCounter) NewTimer(d time.Duration) heartbeat.Timer {
-	return realTimer{time.NewTimer(d)}
+	return realTimer{t: time.NewTimer(d)}
 }
 func (p pingCounter) AfterFunc(d time.Duration, f func()) heartbeat.Timer {
+	p.signal()
+	return realTimer{t: time.AfterFunc(d, f), onReset: p.signal}
+}
+
+func (p pingCounter) signal() {
 	select {
 	case p.pings <- struct{}{}:
 	default:
 	}
-	return realTimer{time.AfterFunc(d, f)}
 }
 
-type realTimer struct{ t *time.Timer }
+type realTimer struct {
+	t       *time.Timer
+	onReset func()
+}
 
-func (r realTimer) C() <-chan time.Time        { return r.t.C }
-func (r realTimer) Stop() bool                 { return r.t.Stop() }
-func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
+func (r realTimer) C() <-chan time.Time { return r.t.C }
+func (r realTimer) Stop() bool          { return r.t.Stop() }
+func (r realTimer) Reset(d time.Duration) bool {
+	if r.onReset != nil {
+		r.onReset()
+	}
+	return r.t.Reset(d)
+}
 
 // TestSlowReaderIsNotADeadPeer: an application that stops calling Read
 // fills the inbound buffer and holds the reader up, so pongs go unread.

@@ -156,9 +156,10 @@ type Options struct {
 	// DisableHeartbeat turns the liveness monitor off.
 	DisableHeartbeat bool
 
-	// Backoff spaces out reconnect attempts. nil means an
-	// ExponentialBackOff (0.5 s doubling-ish to 30 s, jitter ±50 %, never
-	// giving up). It is reset only when a connection stays up for
+	// Backoff spaces out reconnect attempts. nil means a Backoff's zero
+	// value (equal jitter over an interval starting at 1 s, growing 1.25×
+	// to 30 s, never giving up: waits of 0.5–1 s, 0.6–1.25 s, ...,
+	// 15–30 s). It is reset only when a connection stays up for
 	// StablePeriod, or the program calls MarkHealthy.
 	Backoff backoff.BackOff
 
@@ -222,14 +223,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Dial.WriteTimeout = 0
 	}
 	if o.Backoff == nil {
-		b := backoff.NewExponentialBackOff()
-		b.InitialInterval = 500 * time.Millisecond
-		b.RandomizationFactor = 0.5
-		b.Multiplier = 2
-		b.MaxInterval = 30 * time.Second
-		b.MaxElapsedTime = 0
-		b.Reset()
-		o.Backoff = b
+		o.Backoff = &Backoff{}
 	}
 	if o.StablePeriod <= 0 {
 		o.StablePeriod = DefaultStablePeriod

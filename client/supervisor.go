@@ -130,6 +130,13 @@ func (c *Client) connect() (*transport.Conn, error) {
 			dopts.Header[k] = v
 		}
 	}
+	if c.opts.InboundPolicy != InboundWait {
+		// The reader never waits for the program, so the Conn's idle
+		// responder would only cost a timer, and, on a loaded machine,
+		// could take the read side before the reader starts and keep it
+		// (and a fourth goroutine) until the first data frame.
+		dopts.NoIdleReads = true
+	}
 	userPing := dopts.OnPing
 	dopts.OnPing = func(p []byte) {
 		// A server's ping is a sign of life too (AnyFrame mode counts it).

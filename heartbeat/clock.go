@@ -13,15 +13,18 @@ type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
 	// NewTimer returns a timer that sends the time on its C channel once d
-	// has elapsed.
+	// has elapsed. The monitor no longer uses it (its timers are
+	// AfterFunc's); it stays so that existing clocks still satisfy Clock.
 	NewTimer(d time.Duration) Timer
-	// AfterFunc returns a timer that calls f once d has elapsed. f may run
-	// on any goroutine; the monitor's f only cancels a context.
+	// AfterFunc returns a timer that calls f once d has elapsed, and again
+	// each time it is reset and elapses. f runs on a goroutine of its own
+	// (the monitor's f may block in a Ping until its deadline's f cancels
+	// it), and the monitor never needs two calls of the same f at once.
 	AfterFunc(d time.Duration, f func()) Timer
 }
 
-// Timer is the part of [time.Timer] the monitor uses. The monitor resets a
-// channel timer only after it has received from C, so implementations need not
+// Timer is the part of [time.Timer] the monitor uses. A channel timer is reset
+// only after a receive from C, so implementations need not
 // provide Go 1.23's guarantee that Reset discards an undelivered value.
 type Timer interface {
 	// C returns the channel the timer delivers on; nil for AfterFunc timers.

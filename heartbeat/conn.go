@@ -5,7 +5,7 @@ import "context"
 // Pinger is what the monitor needs from the connection to send a WebSocket
 // ping control frame. The transport package's Conn satisfies it.
 //
-// Ping is called on the monitor's goroutine, one call at a time, with a fresh
+// Ping is called from the monitor's timer, one call at a time, with a fresh
 // payload it may keep. It must return soon after ctx is done: the monitor
 // cancels ctx when the ping's timeout expires (a ping that cannot even be
 // written in that time means the peer is dead) and when Stop is called, and

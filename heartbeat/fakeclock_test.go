@@ -34,10 +34,11 @@ func (s *signal) kick() {
 type fakeClock struct {
 	sig *signal // kicked on every timer change
 
-	mu     sync.Mutex
-	now    time.Time
-	seq    int
-	timers []*fakeTimer
+	mu      sync.Mutex
+	now     time.Time
+	seq     int
+	timers  []*fakeTimer
+	running int // AfterFunc callbacks still running
 }
 
 type fakeTimer struct {
@@ -47,6 +48,9 @@ type fakeTimer struct {
 	f     func()
 	when  time.Time
 	armed bool
+	// listed is set while the clock's list holds the timer; a spent
+	// AfterFunc timer leaves it, and comes back when reset.
+	listed bool
 	// fired marks a channel timer that has delivered and has been neither
 	// reset nor stopped since: its owner has not finished reacting to it.
 	fired bool
@@ -73,7 +77,7 @@ func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
 func (c *fakeClock) add(d time.Duration, ch chan time.Time, f func()) *fakeTimer {
 	c.mu.Lock()
 	c.seq++
-	t := &fakeTimer{clk: c, seq: c.seq, ch: ch, f: f, when: c.now.Add(d), armed: true}
+	t := &fakeTimer{clk: c, seq: c.seq, ch: ch, f: f, when: c.now.Add(d), armed: true, listed: true}
 	c.timers = append(c.timers, t)
 	c.mu.Unlock()
 	c.sig.kick()
@@ -95,6 +99,10 @@ func (t *fakeTimer) set(armed bool, d time.Duration) bool {
 	c.mu.Lock()
 	was := t.armed
 	t.armed, t.fired, t.when = armed, false, c.now.Add(d)
+	if armed && !t.listed {
+		t.listed = true
+		c.timers = append(c.timers, t)
+	}
 	if t.ch != nil {
 		select {
 		case <-t.ch:
@@ -114,7 +122,8 @@ func (c *fakeClock) step(target time.Time) bool {
 	live := c.timers[:0]
 	for _, t := range c.timers {
 		if !t.armed && t.ch == nil {
-			continue // a spent AfterFunc timer can never fire again
+			t.listed = false // a spent AfterFunc timer fires again only once reset
+			continue
 		}
 		live = append(live, t)
 		if t.armed && !t.when.After(target) &&
@@ -140,19 +149,36 @@ func (c *fakeClock) step(target time.Time) bool {
 		next.ch <- c.now // never blocks: set drains the buffer on every rearm
 	}
 	f := next.f
+	if f != nil {
+		c.running++
+	}
 	c.mu.Unlock()
 	c.sig.kick()
 	if f != nil {
-		f()
+		// On a goroutine of its own, as time.AfterFunc does: the
+		// monitor's step may block in a send that only a later timer
+		// (its deadline) ends.
+		go func() {
+			f()
+			c.mu.Lock()
+			c.running--
+			c.mu.Unlock()
+			c.sig.kick()
+		}()
 	}
 	return true
 }
 
-// pending reports whether a channel timer has fired and its owner has not yet
-// rearmed or stopped it.
-func (c *fakeClock) pending() bool {
+// pending reports whether more AfterFunc callbacks are still running than
+// the blocked ones (those waiting in a send for a later timer, which
+// cannot finish before time moves), or a channel timer has fired and its
+// owner has not yet rearmed or stopped it.
+func (c *fakeClock) pending(blocked int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.running > blocked {
+		return true
+	}
 	for _, t := range c.timers {
 		if t.fired {
 			return true

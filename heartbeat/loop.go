@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// probe is the last ping as the monitor's goroutine sees it.
+// probe is the last ping as the monitor's timer sees it.
 type probe struct {
 	id       uint64        // 0 before the first ping
 	deadline time.Time     // send time + timeout
@@ -29,54 +29,82 @@ type probe struct {
 // only at the end of its wait, so it is given a timeout from then.
 const nothingAhead = 4 << 10
 
-// run is the monitor's goroutine. It wakes only on its own timer, at the
-// next tick or the outstanding ping's deadline, whichever is first, and reads
-// what the reader recorded in atomics. The reader never signals it, so a flood
-// of inbound frames costs it nothing and cannot delay a verdict.
-func (m *Monitor) run(t Timer, next time.Time) {
-	defer close(m.done)
-	defer t.Stop()
-	var p probe
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-t.C():
-		}
-		now := m.clock().Now()
-		// The deadline is judged before the tick so that, when they fall
-		// together (Timeout equal to Interval), silence is reported rather
-		// than papered over by a new ping.
-		if p.id != 0 && !p.judged && !now.Before(p.deadline) {
-			switch m.verdict(&p) {
-			case dead:
-				m.finish(m.deadError(p.deadline.Sub(p.sent)))
-				return
-			case moving:
-				// Writes are getting through: wait another timeout
-				// for the same ping.
-				p.deadline = now.Add(p.timeout)
-			default:
-				p.judged = true
-			}
-		}
-		if !now.Before(next) {
-			next = nextTick(next, now, m.opts.Interval)
-			// A tick while the last ping awaits its verdict is skipped:
-			// at most one ping is outstanding.
-			if p.id == 0 || m.heardSince(&p) {
-				if err := m.ping(&p, now); err != nil {
-					m.finish(err)
-					return
-				}
-			}
-		}
-		wake := next
-		if p.id != 0 && !p.judged && p.deadline.Before(wake) {
-			wake = p.deadline
-		}
-		t.Reset(wake.Sub(m.clock().Now()))
+// loop is the monitor's state between its timer's firings.
+type loop struct {
+	mu    sync.Mutex // held by a firing, and by Stop to wait for one
+	ended bool       // done is closed; no firing does anything more
+	t     Timer      // runs step; made by Start
+	next  time.Time  // the next tick of the ping grid
+	p     probe
+	// One deadline serves every ping, so a ping costs no context and no
+	// timer of its own.
+	d *sendDeadline
+}
+
+// step runs each time the monitor's timer fires, at the next tick or the
+// outstanding ping's deadline, whichever is first, and reads what the
+// reader recorded in atomics. The reader never signals it, so a flood of
+// inbound frames costs it nothing and cannot delay a verdict. Between
+// firings no goroutine of the monitor exists: an idle connection's
+// heartbeat is a timer, not a parked goroutine.
+func (m *Monitor) step() {
+	l := &m.loop
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
 	}
+	if m.ctx.Err() != nil || !m.tick(l) {
+		m.end()
+	}
+}
+
+// end closes the monitor down: called with loop.mu held, once.
+func (m *Monitor) end() {
+	l := &m.loop
+	l.ended = true
+	l.t.Stop()
+	l.d.release()
+	close(m.done)
+}
+
+// tick is one firing's work; it reports false when the monitor ends.
+func (m *Monitor) tick(l *loop) bool {
+	p, d := &l.p, l.d
+	now := m.clock().Now()
+	// The deadline is judged before the tick so that, when they fall
+	// together (Timeout equal to Interval), silence is reported rather
+	// than papered over by a new ping.
+	if p.id != 0 && !p.judged && !now.Before(p.deadline) {
+		switch m.verdict(p) {
+		case dead:
+			m.finish(m.deadError(p.deadline.Sub(p.sent)))
+			return false
+		case moving:
+			// Writes are getting through: wait another timeout
+			// for the same ping.
+			p.deadline = now.Add(p.timeout)
+		default:
+			p.judged = true
+		}
+	}
+	if !now.Before(l.next) {
+		l.next = nextTick(l.next, now, m.opts.Interval)
+		// A tick while the last ping awaits its verdict is skipped:
+		// at most one ping is outstanding.
+		if p.id == 0 || m.heardSince(p) {
+			if err := m.ping(p, d, now); err != nil {
+				m.finish(err)
+				return false
+			}
+		}
+	}
+	wake := l.next
+	if p.id != 0 && !p.judged && p.deadline.Before(wake) {
+		wake = p.deadline
+	}
+	l.t.Reset(wake.Sub(m.clock().Now()))
+	return true
 }
 
 // heardSince reports, without consuming anything, whether the peer has
@@ -145,16 +173,13 @@ func (m *Monitor) verdict(p *probe) int {
 // ping sends the next heartbeat, sent at now, and makes it the outstanding
 // probe. The send is bounded by the ping's own timeout, extended, as the
 // reply's deadline is, while Options.Progress shows writes moving.
-func (m *Monitor) ping(p *probe, now time.Time) error {
+func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
 	m.seq++
 	frames := m.frames.Load()
 	timeout := m.install(m.seq, now)
 	*p = probe{id: m.seq, deadline: now.Add(timeout), timeout: timeout, frames: frames, sent: now}
 
-	ctx, cancel := context.WithCancelCause(m.ctx)
-	defer cancel(nil)
-	d := sendDeadline{timeout: timeout, progress: m.opts.Progress, cancel: cancel}
-	d.start(m.clock())
+	ctx := d.start(m.ctx, timeout)
 	err := m.send(ctx, m.seq)
 	d.stop()
 	switch {
@@ -192,7 +217,7 @@ func (m *Monitor) finish(err error) {
 }
 
 // nextTick returns the first tick of the grid next + k·interval that is
-// after now. Ticks missed while the goroutine was held up (a slow Ping, a
+// after now. Ticks missed while the timer was held up (a slow Ping, a
 // suspended process) are skipped rather than fired in a burst.
 func nextTick(next, now time.Time, interval time.Duration) time.Time {
 	if now.Before(next) {
@@ -204,36 +229,58 @@ func nextTick(next, now time.Time, interval time.Duration) time.Time {
 
 // sendDeadline cancels a ping's send once its timeout passes, unless
 // Options.Progress grew meanwhile, in which case it waits another timeout.
-// Its timer's callback and the monitor's goroutine share it under mu.
+// Its timer's callback and the monitor's step share it under mu. It
+// lives as long as the monitor: its context and timer serve ping after
+// ping, and a new context is made only after one was cancelled (which
+// ends the monitor, unless the send won the race).
 type sendDeadline struct {
-	timeout  time.Duration
+	clk      Clock
 	progress func() uint64
-	cancel   context.CancelCauseFunc
 
 	mu      sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
 	timer   Timer
+	timeout time.Duration
+	due     time.Time // when the armed timeout ends
 	last    uint64
 	stopped bool
 }
 
-func (d *sendDeadline) start(clk Clock) {
+// start arms the deadline for a send bounded by timeout and returns the
+// context to send with.
+func (d *sendDeadline) start(parent context.Context, timeout time.Duration) context.Context {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.ctx == nil || d.ctx.Err() != nil {
+		d.ctx, d.cancel = context.WithCancelCause(parent)
+	}
 	if d.progress != nil {
 		d.last = d.progress()
 	}
-	d.timer = clk.AfterFunc(d.timeout, d.expire)
+	d.timeout, d.stopped = timeout, false
+	d.due = d.clk.Now().Add(timeout)
+	if d.timer == nil {
+		d.timer = d.clk.AfterFunc(timeout, d.expire)
+	} else {
+		d.timer.Reset(timeout)
+	}
+	return d.ctx
 }
 
 func (d *sendDeadline) expire() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.stopped {
+	now := d.clk.Now()
+	if d.stopped || now.Before(d.due) {
+		// Stopped, or a firing meant for an earlier send that ran late:
+		// the timer was reset for this one and fires again.
 		return
 	}
 	if d.progress != nil {
 		if n := d.progress(); n != d.last {
 			d.last = n
+			d.due = now.Add(d.timeout)
 			d.timer.Reset(d.timeout)
 			return
 		}
@@ -246,4 +293,17 @@ func (d *sendDeadline) stop() {
 	defer d.mu.Unlock()
 	d.stopped = true
 	d.timer.Stop()
+}
+
+// release frees the context and the timer when the monitor ends.
+func (d *sendDeadline) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	if d.cancel != nil {
+		d.cancel(nil)
+	}
 }

@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// Monitor watches one connection for liveness. It owns one goroutine, which
-// sends the pings and judges the replies; the connection's reader feeds it
-// through FrameReceived, PongReceived and MessageReceived.
+// Monitor watches one connection for liveness. A timer of its own sends the
+// pings and judges the replies; it runs only when due, so a monitor owns no
+// goroutine between its firings. The connection's reader feeds it through
+// FrameReceived, PongReceived and MessageReceived.
 type Monitor struct {
 	// frames counts inbound frames and messages. The read path bumps it on
 	// every frame; the monitor only compares snapshots of it, so no frame
@@ -33,12 +34,14 @@ type Monitor struct {
 	opts     Options // defaults applied
 	appLevel bool    // cached opts.Strategy.appLevel(), read on every frame
 	send     func(ctx context.Context, id uint64) error
-	seq      uint64 // id of the last ping sent; owned by the goroutine
+	seq      uint64 // id of the last ping sent; guarded by loop.mu
+
+	loop loop // the timer's state (loop.go)
 
 	ctx    context.Context // cancelled by Stop
 	cancel context.CancelFunc
-	done   chan struct{} // closed by the goroutine as it exits
-	err    error         // written by the goroutine before it closes done
+	done   chan struct{} // closed, under loop.mu, when the monitor ends
+	err    error         // written before done is closed
 }
 
 // Start validates opts and starts monitoring the connection behind p. The
@@ -74,18 +77,23 @@ func Start(p Pinger, opts Options) (*Monitor, error) {
 		}
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	// The schedule is fixed here, not in the goroutine, so that the first
-	// ping is due exactly one Interval after Start however late the
-	// goroutine is scheduled.
-	start := opts.Clock.Now()
-	t := opts.Clock.NewTimer(opts.Interval)
-	go m.run(t, start.Add(opts.Interval))
+	// The schedule is fixed here, not at the first firing, so that the
+	// first ping is due exactly one Interval after Start however late the
+	// firing runs. The lock keeps a firing from running before the loop
+	// is in place.
+	l := &m.loop
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.d = &sendDeadline{clk: opts.Clock, progress: opts.Progress}
+	l.next = opts.Clock.Now().Add(opts.Interval)
+	l.t = opts.Clock.AfterFunc(opts.Interval, m.step)
 	return m, nil
 }
 
 // Done returns a channel that is closed once the monitor has ended, because
 // the peer was found dead, a ping could not be sent, or Stop was called. When
-// it is closed the monitor's goroutine is gone. Safe for concurrent use.
+// it is closed none of the monitor's work runs any more. Safe for concurrent
+// use.
 func (m *Monitor) Done() <-chan struct{} { return m.done }
 
 // Err returns why the monitor ended: a [*DeadError] (errors.Is(err, ErrDead))
@@ -102,12 +110,18 @@ func (m *Monitor) Err() error {
 	}
 }
 
-// Stop ends the monitor and returns once its goroutine has exited, cancelling
-// a Ping in progress. It is idempotent and safe for concurrent use; it leaves
-// a cause already reported in place.
+// Stop ends the monitor and returns once none of its work runs any more,
+// cancelling a Ping in progress. It is idempotent and safe for concurrent
+// use; it leaves a cause already reported in place. It must not be called
+// from OnDead or from the Pinger.
 func (m *Monitor) Stop() {
 	m.cancel()
-	<-m.done
+	l := &m.loop
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.ended {
+		m.end()
+	}
 }
 
 // Pause tells the monitor that the connection's reader is held up by the

@@ -84,7 +84,7 @@ type Options struct {
 	// want application messages.
 	Strategy Strategy
 
-	// OnDead, when set, is called once on the monitor's goroutine when the
+	// OnDead, when set, is called once, from the monitor's timer, when the
 	// monitor ends on its own (dead peer or failed ping), with the error Err
 	// will return, before Done is closed. It is not called after Stop. It
 	// lets the owner react without a goroutine of its own waiting on Done;
@@ -99,7 +99,7 @@ type Options struct {
 	// monitor; it is called with no lock held. Default: nil.
 	OnRTT func(time.Duration)
 
-		// Progress, when set, reports a count that changes while the
+	// Progress, when set, reports a count that changes while the
 	// connection's writes are making progress: transport.Conn.WriteProgress,
 	// which also sees the kernel's send buffer drain after the last write
 	// (BytesWritten does not, and a heartbeat watching it calls that tail
@@ -117,8 +117,8 @@ type Options struct {
 	// sends no other ping. The same holds for a ping still being written
 	// when its timeout passes (it waits behind a large frame): it is given
 	// another timeout while the count changes, and the reply's deadline runs
-	// from when it is out. Progress is called on the monitor's goroutine
-	// and its timers', a few times per ping; it must be cheap, must not
+	// from when it is out. Progress is called from the monitor's timers,
+	// a few times per ping; it must be cheap, must not
 	// block and must be safe for concurrent use. Default: nil, the
 	// deadline is final.
 	Progress func() uint64

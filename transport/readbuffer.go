@@ -24,6 +24,13 @@ const (
 	// memory back within a few dozen messages.
 	shrinkAfter = 64
 
+	// tinyBuffer is the size of the buffer an idle connection reads with:
+	// it holds a ping or a pong with its payload (10–20 bytes), so a
+	// connection whose only traffic is the heartbeat keeps no allocated
+	// read buffer at all. A read that fills it (more was likely waiting)
+	// brings back DefaultBufferSize.
+	tinyBuffer = 32
+
 	// maxEmptyReads bounds the reads in a row that may bring nothing and
 	// no error, as bufio does: a source that does that forever is broken.
 	maxEmptyReads = 100
@@ -38,8 +45,10 @@ var errBadCount = errors.New("transport: network connection's Read returned an i
 // (the socket had at least that much waiting) doubles the buffer, up to
 // MaxReadBufferSize, and shrinkAfter reads in a row that bring little
 // take it back to the start. A busy stream so settles at the large size
-// and allocates nothing more; an idle connection holds only the small
-// one. A size the application chose (fixed) never changes.
+// and allocates nothing more. A connection gone quiet (its last read
+// brought a control frame's worth, all consumed) waits with an inline
+// buffer of tinyBuffer bytes and holds no allocated one until traffic
+// returns. A size the application chose (fixed) never changes.
 //
 // Errors from the source are returned once, after the bytes read with
 // them, and then forgotten like bufio's: a read deadline that expired
@@ -51,6 +60,8 @@ type readBuffer struct {
 	err   error // the source's error, for the next call that needs bytes
 	lean  int32 // reads in a row that brought at most len(buf)/8
 	fixed bool  // the size was chosen: never resize
+	quiet bool  // the last read brought at most tinyBuffer/2 bytes
+	tiny  [tinyBuffer]byte
 }
 
 // readAhead returns what the handshake's reader holds beyond the handshake:
@@ -68,6 +79,9 @@ func (b *readBuffer) init(src io.Reader, pending []byte, size int) {
 	b.fixed = size > 0
 	if !b.fixed {
 		size = DefaultBufferSize
+		// A control frame's worth that came with the handshake (a
+		// server's first ping) counts as a quiet read.
+		b.quiet = len(pending) > 0 && len(pending) <= tinyBuffer/2
 	}
 	b.buf = make([]byte, max(size, len(pending), MaxHeaderSize))
 	b.r, b.w = 0, copy(b.buf, pending)
@@ -105,7 +119,7 @@ func (b *readBuffer) Read(p []byte) (int, error) {
 		if b.err != nil {
 			return 0, b.takeErr()
 		}
-		if len(p) >= len(b.buf) {
+		if len(p) >= len(b.buf) && len(b.buf) > tinyBuffer {
 			n, err := b.src.Read(p)
 			if n < 0 || n > len(p) {
 				return 0, errBadCount
@@ -129,7 +143,12 @@ func (b *readBuffer) fill() error {
 	if b.err != nil {
 		return b.takeErr()
 	}
-	if b.lean >= shrinkAfter && b.w-b.r <= DefaultBufferSize/2 {
+	if b.quiet && b.r == b.w && !b.fixed && len(b.buf) > tinyBuffer {
+		// Idle: the last read brought only a control frame or so, and
+		// all of it is consumed. Wait for the next with the tiny buffer
+		// and let the collector have the other.
+		b.buf, b.r, b.w = b.tiny[:], 0, 0
+	} else if b.lean >= shrinkAfter && b.w-b.r <= DefaultBufferSize/2 {
 		b.resize(DefaultBufferSize)
 		b.lean = 0
 	} else if b.r > 0 {
@@ -162,7 +181,12 @@ func (b *readBuffer) adapt(n, space int) {
 	if b.fixed {
 		return
 	}
+	b.quiet = n <= tinyBuffer/2
 	switch {
+	case len(b.buf) == tinyBuffer:
+		if n == space {
+			b.resize(DefaultBufferSize)
+		}
 	case n == space && 2*space >= len(b.buf) && len(b.buf) < MaxReadBufferSize:
 		b.resize(min(2*len(b.buf), MaxReadBufferSize))
 		b.lean = 0

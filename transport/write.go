@@ -25,9 +25,10 @@ type writer struct {
 	c        *Conn
 	msgSem   *sem
 	frameSem *sem
-	buf      []byte    // frames not yet written; cap is the buffer size; nil until the first frame
-	size     int       // the buffer's size
-	keys     keySource // a client's; made with the first frame
+	buf      []byte                                   // frames not yet written; cap is the buffer size; nil until the first data frame
+	ctl      *[MaxHeaderSize + MaxControlPayload]byte // a lone control frame's (sendControl); made with the first
+	size     int                                      // the buffer's size
+	keys     keySource                                // a client's; made with the first frame
 	dl       deadlineArm
 	mw       messageWriter
 	z        *compressor // permessage-deflate, when negotiated
@@ -161,9 +162,14 @@ func (w *writer) frameLocked(ctx context.Context, h Header, p []byte, flush bool
 	if flush || len(w.buf)+MaxHeaderSize+len(p) > cap(w.buf) {
 		armed = w.dl.arm(ctx, timeout)
 	}
-	err := w.put(h, p)
-	if err == nil && flush {
-		err = w.flush()
+	var err error
+	if flush && len(w.buf) == 0 && h.Opcode.IsControl() {
+		err = w.sendControl(h, p)
+	} else {
+		err = w.put(h, p)
+		if err == nil && flush {
+			err = w.flush()
+		}
 	}
 	if armed {
 		w.dl.disarm()
@@ -218,6 +224,30 @@ func (w *writer) put(h Header, p []byte) error {
 		p = p[k:]
 	}
 	return nil
+}
+
+// sendControl writes a control frame on its own, when nothing else is
+// buffered, from a small buffer of its own rather than the write buffer:
+// a connection whose only writes are pings and pongs (an idle one) then
+// never makes the write buffer, and holds 139 bytes instead of 4 KiB.
+func (w *writer) sendControl(h Header, p []byte) error {
+	if w.ctl == nil {
+		w.ctl = new([MaxHeaderSize + MaxControlPayload]byte)
+	}
+	h.Length = int64(len(p))
+	if w.c.client {
+		h.Masked = true
+		if w.keys.rng == nil {
+			w.keys = newKeySource()
+		}
+		h.Mask = w.keys.next()
+	}
+	n := PutHeader(w.ctl[:], h)
+	k := copy(w.ctl[n:], p)
+	if h.Masked {
+		maskBytes(h.Mask, 0, w.ctl[n:n+k])
+	}
+	return w.send(w.ctl[:n+k])
 }
 
 func (w *writer) flush() error {

@@ -13,8 +13,11 @@ import (
 
 // Idle measures what an open, quiet connection costs: Conns connections,
 // each held the way an application holds one (a read pending; for the
-// sturdy Client, the Client as it runs, heartbeat included), then the live
-// heap, goroutine stacks and goroutines per connection, after a GC.
+// sturdy Client, the Client as it runs, heartbeat included) and each
+// pinged once by the server as soon as it is open (so the figures are the
+// steady state after a heartbeat, not the moment after the handshake),
+// then the live heap, goroutine stacks and goroutines per connection,
+// after a GC.
 // Kernel socket buffers are not counted.
 type Idle struct {
 	Conns int

@@ -12,7 +12,7 @@
 //	/echo                  sends every message back with its type
 //	/sink?count=M&size=N   reads M messages and answers "ok M" (with &verify=1 it checks
 //	                       each payload and answers "bad: ..." on the first difference)
-//	/idle                  reads and answers control frames, nothing else
+//	/idle                  pings once, then reads and answers control frames, nothing else
 //
 // The parent drives the reconnect scenario over stdin/stdout, one command
 // per line: "flaky open" (answer "port ADDR"), "flaky down" (close the

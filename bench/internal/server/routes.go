@@ -50,6 +50,8 @@ func (s *server) route(c *connState) {
 		c.pushDeflate()
 	case "/sink-deflate", "/sink-deflate-ctx":
 		c.sinkDeflate()
+	case "/idle":
+		c.idle()
 	default:
 		c.drain()
 	}
@@ -147,6 +149,16 @@ func (c *connState) sink() {
 
 // drain reads and drops messages until the connection ends; control
 // frames are answered on the way.
+// idle pings the client once, as a server's heartbeat would, then drains:
+// what a connection keeps after answering a heartbeat is its steady
+// state, which the idle scenario measures.
+func (c *connState) idle() {
+	if c.WriteFlush(wsraw.OpPing, []byte("heartbeat")) != nil {
+		return
+	}
+	c.drain()
+}
+
 func (c *connState) drain() {
 	for {
 		if _, _, err := c.DiscardMessage(); err != nil {

@@ -1,0 +1,73 @@
+package client_test
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sturdyws/sturdy/client"
+)
+
+// TestReleaseReadsWithoutAllocating: a program that releases every
+// message it has read receives without allocating, once the buffers it
+// gave back circulate.
+func TestReleaseReadsWithoutAllocating(t *testing.T) {
+	ctx := testCtx(t)
+	p := newPusher(t, 256)
+	c := start(t, ctx, nil, client.Options{URL: p.url(), DisableHeartbeat: true, InboundPolicy: client.InboundWait})
+	var last uint64
+	read := func() {
+		m, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, ok := stampOf(m.Payload)
+		if !ok || n != last+1 || len(m.Payload) != 256 {
+			t.Fatalf("message %d (intact %v, %d bytes) after %d", n, ok, len(m.Payload), last)
+		}
+		last = n
+		c.Release(m)
+	}
+	for range 1000 { // warm up: the free list fills
+		read()
+	}
+	allocs := testing.AllocsPerRun(2000, read)
+	assert.Zero(t, allocs, "allocations per message read and released")
+}
+
+// TestPayloadOwnership: a payload the program holds stays intact however
+// many messages arrive after it, whatever it releases meanwhile, and no
+// two messages it holds share memory.
+func TestPayloadOwnership(t *testing.T) {
+	ctx := testCtx(t)
+	p := newPusher(t, 100)
+	c := start(t, ctx, nil, client.Options{URL: p.url(), DisableHeartbeat: true, InboundPolicy: client.InboundWait, InboundBuffer: 8})
+	var held []client.Inbound
+	for i := range 5000 {
+		m, err := c.Read(ctx)
+		require.NoError(t, err)
+		held = append(held, m)
+		if i%3 == 0 {
+			// Release the oldest, out of the order they came in.
+			c.Release(held[0])
+			held = held[1:]
+		}
+		if len(held) > 40 {
+			for _, h := range held[:20] {
+				c.Release(h)
+			}
+			held = held[20:]
+		}
+		seen := map[*byte]uint64{}
+		for _, h := range held {
+			n, ok := stampOf(h.Payload)
+			require.True(t, ok, "message %d overwritten while the program held it", n)
+			d := unsafe.SliceData(h.Payload)
+			require.NotContains(t, seen, d, "two held messages share a buffer")
+			seen[d] = n
+		}
+	}
+	assert.Zero(t, c.Stats().InboundDropped)
+}

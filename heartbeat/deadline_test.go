@@ -1,0 +1,106 @@
+package heartbeat
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// countingClock counts the AfterFunc timers the monitor makes.
+type countingClock struct {
+	*fakeClock
+	mu         sync.Mutex
+	afterFuncs int
+}
+
+func (c *countingClock) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	c.afterFuncs++
+	c.mu.Unlock()
+	return c.fakeClock.AfterFunc(d, f)
+}
+
+// ctxPinger records the distinct contexts the monitor sends with.
+type ctxPinger struct {
+	*fakePeer
+	mu   sync.Mutex
+	ctxs map[context.Context]bool
+}
+
+func (p *ctxPinger) Ping(ctx context.Context, payload []byte) error {
+	p.mu.Lock()
+	p.ctxs[ctx] = true
+	p.mu.Unlock()
+	return p.fakePeer.Ping(ctx, payload)
+}
+
+// TestPingsShareOneDeadline: the monitor runs on two timers for its whole
+// life, its own and the send deadline's, and every ping's send shares one
+// context: no context or timer per ping, so an idle connection's heartbeat
+// costs no allocation beyond the ping's payload.
+func TestPingsShareOneDeadline(t *testing.T) {
+	clk := newFakeClock()
+	peer := &fakePeer{clk: clk, sig: clk.sig, reply: always(10 * time.Millisecond)}
+	cc := &countingClock{fakeClock: clk}
+	p := &ctxPinger{fakePeer: peer, ctxs: map[context.Context]bool{}}
+	m, err := Start(p, Options{Interval: time.Second, Timeout: 500 * time.Millisecond, Clock: cc})
+	require.NoError(t, err)
+	t.Cleanup(m.Stop)
+	peer.mu.Lock()
+	peer.m = m
+	peer.mu.Unlock()
+	h := &harness{t: t, clk: clk, peer: peer, m: m, start: clk.Now()}
+	h.advance(20*time.Second + 100*time.Millisecond)
+	h.requireAlive()
+	assert.Len(t, peer.sentCopy(), 20)
+	assert.Equal(t, 2, cc.afterFuncs, "timers made: the monitor's and the send deadline's")
+	assert.Len(t, p.ctxs, 1, "send contexts made")
+}
+
+// TestNoGoroutineBetweenPings: between its firings a monitor runs no
+// goroutine: an idle connection's heartbeat is a timer.
+func TestNoGoroutineBetweenPings(t *testing.T) {
+	pinged := make(chan struct{}, 16)
+	var m *Monitor
+	ready := make(chan struct{})
+	m, err := Start(pingFunc(func(_ context.Context, payload []byte) error {
+		<-ready
+		m.PongReceived(payload) // answered at once
+		select {
+		case pinged <- struct{}{}:
+		default:
+		}
+		return nil
+	}), Options{Interval: 5 * time.Millisecond, Timeout: time.Hour})
+	require.NoError(t, err)
+	close(ready)
+	defer m.Stop()
+	for range 3 {
+		<-pinged
+	}
+	require.Eventually(t, func() bool { return monitorGoroutines() == 0 }, 10*time.Second, time.Millisecond,
+		"goroutines running the monitor's code: %d", monitorGoroutines())
+}
+
+type pingFunc func(ctx context.Context, payload []byte) error
+
+func (f pingFunc) Ping(ctx context.Context, payload []byte) error { return f(ctx, payload) }
+
+// monitorGoroutines counts the goroutines inside the monitor's code.
+func monitorGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("sturdy/heartbeat.(*Monitor)")) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,112 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPingsAloneMakeNoWriteBuffer: a connection whose only writes are
+// pings and pongs (an idle one, heartbeat on) never makes its 4 KiB write
+// buffer, on either side, and the frames are still well formed: every
+// ping is answered with its payload. A data write afterwards makes the
+// buffer and mixes with control frames as before.
+func TestPingsAloneMakeNoWriteBuffer(t *testing.T) {
+	pong := make(chan []byte, 1)
+	cc, sc := connPair(t, connConfig{onPong: func(p []byte) { pong <- bytes.Clone(p) }}, connConfig{})
+	ctx := context.Background()
+	got := make(chan []byte, 1)
+	go func() { // answers pings, then reads the data message
+		_, p, err := sc.Read(ctx)
+		if err == nil {
+			got <- p
+		}
+	}()
+	go func() { _, _, _ = cc.Read(ctx) }() // sees pongs
+	for i := range 50 {
+		p := []byte{byte(i), 'p', 'i', 'n', 'g'}
+		require.NoError(t, cc.Ping(ctx, p))
+		assert.Equal(t, p, <-pong)
+	}
+	full := bytes.Repeat([]byte{7}, MaxControlPayload)
+	require.NoError(t, cc.Ping(ctx, full))
+	assert.Equal(t, full, <-pong)
+	assert.Nil(t, cc.wr.buf, "client write buffer")
+	assert.Nil(t, sc.wr.buf, "server write buffer")
+	require.NoError(t, cc.Write(ctx, MessageBinary, []byte("data")))
+	assert.Equal(t, "data", string(<-got))
+	assert.NotNil(t, cc.wr.buf)
+}
+
+// TestQuietConnectionHoldsNoReadBuffer: once a connection's traffic is
+// only control frames, its reader waits with the inline tiny buffer and
+// the allocated one is let go; the next data message brings a full-size
+// buffer back and arrives whole.
+func TestQuietConnectionHoldsNoReadBuffer(t *testing.T) {
+	pong := make(chan []byte, 1)
+	cc, sc := connPair(t, connConfig{onPong: func(p []byte) { pong <- bytes.Clone(p) }}, connConfig{})
+	ctx := context.Background()
+	got := make(chan []byte, 1)
+	go func() { _, _, _ = sc.Read(ctx) }() // answers pings
+	go func() {
+		_, p, err := cc.Read(ctx) // sees pongs, then a data message
+		if err == nil {
+			got <- p
+		}
+	}()
+	for i := range 5 {
+		require.NoError(t, cc.Ping(ctx, []byte{byte(i), 1, 2, 3, 4, 5, 6, 7}))
+		<-pong
+	}
+	// The reader is back in its read, waiting for more, with the tiny
+	// buffer: the pong that came before left it quiet.
+	require.NoError(t, cc.Ping(ctx, []byte("last")))
+	<-pong
+	msg := bytes.Repeat([]byte("data"), 1000)
+	require.NoError(t, sc.Write(ctx, MessageBinary, msg))
+	assert.Equal(t, msg, <-got)
+	assert.Equal(t, DefaultBufferSize, cc.rd.br.size(), "a full-size buffer is back")
+}
+
+// TestQuietReadBufferIsTiny: after a read that brought only a control
+// frame's worth, and was consumed, the next fill uses the inline buffer.
+func TestQuietReadBufferIsTiny(t *testing.T) {
+	var b readBuffer
+	src := &chunkReader{chunks: [][]byte{make([]byte, 10), make([]byte, 5), make([]byte, 100)}}
+	b.init(src, nil, 0)
+	p := make([]byte, 10)
+	n, err := b.Read(p)
+	require.NoError(t, err)
+	require.Equal(t, 10, n)
+	assert.Equal(t, DefaultBufferSize, b.size())
+	n, err = b.Read(p)
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	assert.Equal(t, tinyBuffer, b.size(), "idle: the tiny buffer")
+	got := 0
+	for got < 100 {
+		n, err = b.Read(p)
+		require.NoError(t, err)
+		got += n
+	}
+	assert.Equal(t, DefaultBufferSize, b.size(), "traffic: back to the full size")
+}
+
+// chunkReader returns its chunks one Read at a time.
+type chunkReader struct{ chunks [][]byte }
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[0])
+	c.chunks[0] = c.chunks[0][n:]
+	if len(c.chunks[0]) == 0 {
+		c.chunks = c.chunks[1:]
+	}
+	return n, nil
+}
