@@ -103,7 +103,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 }
 
 // startHeartbeat starts the liveness monitor for conn, unless disabled;
-// dead is called on the monitor's goroutine when it finds the peer dead.
+// dead is called from the monitor's timer when it finds the peer dead.
 func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartbeat.Monitor, error) {
 	if c.opts.DisableHeartbeat {
 		return nil, nil

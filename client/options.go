@@ -68,7 +68,10 @@ type Options struct {
 	// buffer sizes, read limit. Its OnPong is still called. Its
 	// WriteTimeout, when zero, is set to DefaultWriteTimeout: a write that
 	// stalls that long (peer not reading, TCP window full) drops the
-	// connection as 1006. A negative WriteTimeout turns that off.
+	// connection as 1006. A negative WriteTimeout turns that off. Its
+	// NoIdleReads is set unless InboundPolicy is InboundWait: the Client's
+	// reader is always reading, so the Conn's idle responder has nothing
+	// to do (under InboundWait it answers pings while the reader waits).
 	Dial transport.DialOptions
 
 	// Delivery is the delivery guarantee. Default AtMostOnce.

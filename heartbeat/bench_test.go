@@ -91,3 +91,23 @@ func BenchmarkMessageReceived(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPing is one heartbeat's cost on the monitor's side: the ping
+// sent (to a Pinger that does nothing) and answered. Its allocations are
+// the ping's payload alone, which the Pinger may keep; the send deadline's
+// context and timer are the monitor's, made once.
+func BenchmarkPing(b *testing.B) {
+	m := benchMonitor(b, Strategy{})
+	l := &m.loop
+	var pong [8]byte
+	b.ReportAllocs()
+	for b.Loop() {
+		l.mu.Lock()
+		if err := m.ping(&l.p, l.d, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		l.mu.Unlock()
+		binary.BigEndian.PutUint64(pong[:], l.p.id)
+		m.PongReceived(pong[:])
+	}
+}
