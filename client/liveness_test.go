@@ -19,14 +19,13 @@ import (
 	"github.com/sturdyws/sturdy/wstest"
 )
 
-// halfOpenTolerance is how much later than Interval+Timeout a dead peer may
-// be noticed: timer and scheduling latency on a loaded 2-core machine under
-// the race detector. The bound being tested is Interval+Timeout itself.
-const halfOpenTolerance = 500 * time.Millisecond
-
 // TestHalfOpenPeerDetected: a peer that silently stops reading and
-// answering pings is declared dead within the ping interval plus the pong
-// timeout, dropped as 1006 and reconnected.
+// answering pings is declared dead by the heartbeat, after the configured
+// pong timeout, dropped as 1006 and reconnected. That this happens within
+// the ping interval plus the pong timeout is the heartbeat's promise,
+// proven exactly on a fake clock (heartbeat's TestMonitorTimeline); here
+// the real clock gives only a lower bound, since a loaded machine runs the
+// timers late (1.6 s against a 1 s bound beside CPU burners).
 func TestHalfOpenPeerDetected(t *testing.T) {
 	ctx := testCtx(t)
 	hb := heartbeat.Options{Interval: 200 * time.Millisecond, Timeout: 300 * time.Millisecond}
@@ -41,11 +40,12 @@ func TestHalfOpenPeerDetected(t *testing.T) {
 	stalled := time.Now()
 	ch := rec.waitState(t, ctx, client.Reconnecting)
 	took := ch.At.Sub(stalled)
-	t.Logf("half-open peer detected after %v (bound %v + tolerance %v)", took, hb.Interval+hb.Timeout, halfOpenTolerance)
-	assert.LessOrEqual(t, took, hb.Interval+hb.Timeout+halfOpenTolerance)
+	t.Logf("half-open peer detected after %v (bound %v on an idle machine)", took, hb.Interval+hb.Timeout)
 	assert.GreaterOrEqual(t, took, hb.Timeout, "declared dead before the pong timeout")
 	assert.Equal(t, transport.StatusAbnormalClosure, transport.CloseStatus(ch.Cause))
-	assert.ErrorIs(t, ch.Cause, heartbeat.ErrDead)
+	var dead *heartbeat.DeadError
+	require.ErrorAs(t, ch.Cause, &dead)
+	assert.Equal(t, hb.Timeout, dead.Waited, "the monitor applied the configured pong timeout")
 	require.NoError(t, srv.WaitAccepted(ctx, 2))
 	require.NoError(t, c.WaitConnected(ctx))
 	assert.Positive(t, c.Stats().LastRTT, "the last RTT outlives its connection")
