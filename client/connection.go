@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sturdyws/sturdy/heartbeat"
@@ -18,18 +19,30 @@ import (
 func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	ctx, cancel := context.WithCancelCause(c.ctx)
 	defer cancel(nil)
+	// The reader's own waits (for room in the inbox, under InboundWait)
+	// last until the socket is dropped, not merely until the connection
+	// is known to be ending: see draining.
+	readCtx, stopReader := context.WithCancel(c.ctx)
+	defer stopReader()
 	// Whatever ends the connection first (reader error, dead peer, write
 	// failure) cancels ctx; dropping the socket then unblocks the rest.
 	// On Close the supervisor closes with 1000 below instead, once the
 	// writer lets go; a peer that stopped reading can hold the writer
 	// forever, so after the close timeout the socket is dropped anyway.
+	// A write that found the peer gone leaves the socket to the reader
+	// (draining): what the peer sent before it closed is still to be read,
+	// and the transport ends the connection within its close timeout.
+	var draining atomic.Bool
 	grace := time.AfterFunc(time.Hour, func() { _ = conn.CloseNow() })
 	grace.Stop()
 	dropped := make(chan struct{})
 	stopDrop := context.AfterFunc(ctx, func() {
 		defer close(dropped)
 		if c.ctx.Err() == nil {
-			_ = conn.CloseNow()
+			if !draining.Load() {
+				_ = conn.CloseNow()
+				stopReader()
+			}
 			return
 		}
 		grace.Reset(c.closeTimeout())
@@ -42,6 +55,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	}()
 
 	var wg sync.WaitGroup
+	readerDone := make(chan struct{})
 	mon, err := c.startHeartbeat(conn, func(err error) {
 		// A dead peer is dropped locally as an abnormal closure.
 		cancel(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
@@ -53,7 +67,8 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		cancel(c.readLoop(ctx, conn, ordinal, mon))
+		defer close(readerDone)
+		cancel(c.readLoop(readCtx, conn, ordinal, mon))
 	}()
 
 	// A connection that stays up for the stable period resets the backoff
@@ -74,7 +89,21 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	}
 	c.q.Rewind()
 	if err := c.writeLoop(ctx, conn, cf); err != nil {
+		// The transport keeps a connection open after a failed write only
+		// while its reader drains what the gone peer sent.
+		draining.Store(ctx.Err() == nil && conn.Err() == nil)
 		cancel(err)
+	}
+	if draining.Load() {
+		if h := c.opts.drainHook; h != nil {
+			h()
+		}
+		// Everything the reader gets from here on goes to the inbox
+		// with this connection's ordinal, before the next connection's.
+		select {
+		case <-readerDone:
+		case <-conn.Done():
+		}
 	}
 	cause := context.Cause(ctx)
 	if c.ctx.Err() != nil {
@@ -95,6 +124,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		c.mon.Store(nil)
 	}
 	_ = conn.CloseNow()
+	stopReader()
 	wg.Wait()
 	if cf != nil {
 		c.reportUnconfirmed(cf, cause)

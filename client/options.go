@@ -206,6 +206,12 @@ type Options struct {
 
 	// Logger receives the Client's logs. nil means silent.
 	Logger *slog.Logger
+
+	// drainHook, when a test of this package sets it, runs on the
+	// supervisor when it starts waiting for a reader to drain a
+	// connection whose write side broke, so the test can wait for that
+	// event rather than sleep.
+	drainHook func()
 }
 
 var errNoURL = errors.New("client: Options.URL or Options.Endpoint must be set")

@@ -108,6 +108,9 @@ func (c *Conn) shutdown(cause error) {
 		c.ended.Store(true)
 		c.closeErr = cause
 		close(c.closed)
+		if t := c.drainTimer.Load(); t != nil {
+			t.Stop()
+		}
 		c.idle.stop()
 		_ = c.nc.Close()
 	})

@@ -103,7 +103,12 @@ type Conn struct {
 	closeErr  error         // why the connection ended; set before closed is closed
 	closeSent atomic.Bool   // a close frame went out (or was attempted): no more data frames
 	closeRcvd lazyChan      // closed when the peer's close frame has been read
-	rcvdOnce  sync.Once
+	// broken is set when a write found the peer gone: writes fail with it
+	// while the read side drains (drain.go), for at most the close
+	// timeout, which drainTimer bounds.
+	broken     atomic.Pointer[CloseError]
+	drainTimer atomic.Pointer[time.Timer]
+	rcvdOnce   sync.Once
 
 	// written counts the bytes the socket has taken (BytesWritten).
 	written  atomic.Uint64

@@ -65,6 +65,13 @@
 // connection was failed with the code in it); CloseStatus extracts the
 // code. Operations on an ended Conn return an error matching ErrClosed.
 //
+// A write that finds the peer gone (the system reports a broken pipe or a
+// reset) fails, and so do later writes, but the Conn does not end there:
+// what the peer sent before it closed may still be waiting to be read, so
+// the read side stays open until the reader reaches the end of the stream,
+// or for at most the close timeout, and the Conn then ends with the
+// write's error. Err is nil meanwhile; Close sends no close frame.
+//
 // Errors are safe to log: URLs lose their user info and query, header
 // values (Authorization, Cookie, Proxy-Authorization) are never printed,
 // proxy credentials (Basic or SOCKS5) never appear, and

@@ -493,7 +493,7 @@ func (r *reader) netError(err error, atBoundary bool) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	ce := &CloseError{Code: StatusAbnormalClosure, Err: err}
+	ce := c.endCause(&CloseError{Code: StatusAbnormalClosure, Err: err})
 	c.shutdown(ce)
 	return ce
 }

@@ -74,7 +74,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 		return err
 	}
 	defer release(w.frameSem)
-	if err := c.Err(); err != nil {
+	if err := c.writeErr(); err != nil {
 		return &closedError{cause: err}
 	}
 	if len(w.buf) == 0 {
@@ -150,7 +150,7 @@ func (w *writer) frame(ctx context.Context, h Header, p []byte, flush bool, time
 // frameLocked is frame for a caller that holds the frame lock.
 func (w *writer) frameLocked(ctx context.Context, h Header, p []byte, flush bool, timeout time.Duration) error {
 	c := w.c
-	if err := c.Err(); err != nil {
+	if err := c.writeErr(); err != nil {
 		return &closedError{cause: err}
 	}
 	// §5.5.1: after a close frame, no more data frames (or pings).
@@ -296,6 +296,11 @@ func (w *writer) failed(ctx context.Context, err error) error {
 		return cerr
 	}
 	ce := &CloseError{Code: StatusAbnormalClosure, Err: err}
+	if peerGone(err) {
+		ce.Reason = "peer reset the connection"
+		c.breakWrites(ce)
+		return ce
+	}
 	if isTimeout(err) {
 		ce.Reason = "write stalled past the write timeout"
 	}
