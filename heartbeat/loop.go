@@ -100,11 +100,29 @@ func (m *Monitor) tick(l *loop) bool {
 		}
 	}
 	wake := l.next
-	if p.id != 0 && !p.judged && p.deadline.Before(wake) {
-		wake = p.deadline
+	if p.id != 0 && !p.judged && m.expected.Load() == p.id && p.deadline.Before(wake) {
+		wake = p.deadline // an answered ping needs no firing at its deadline
 	}
 	l.t.Reset(wake.Sub(m.clock().Now()))
 	return true
+}
+
+// rearm moves the timer from the deadline of a ping just answered to the
+// next tick, so that on a healthy connection each ping costs one firing,
+// not two: on an idle fleet, every firing is a goroutine started and a
+// scheduler pass. Called by the reader after the answer is recorded. It
+// never waits for a firing in progress (which may be held up sending a
+// ping): that firing reads the answer itself when it sets the timer.
+func (m *Monitor) rearm() {
+	l := &m.loop
+	if !l.mu.TryLock() {
+		return
+	}
+	defer l.mu.Unlock()
+	if l.ended || l.p.judged {
+		return
+	}
+	l.t.Reset(l.next.Sub(m.clock().Now()))
 }
 
 // heardSince reports, without consuming anything, whether the peer has

@@ -209,6 +209,7 @@ func (m *Monitor) answer(id uint64) {
 		m.rtt.add(rtt)
 	}
 	m.mu.Unlock()
+	m.rearm()
 	if sample && m.opts.OnRTT != nil {
 		m.opts.OnRTT(rtt)
 	}
