@@ -11,8 +11,10 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/sturdyws/sturdy/bench/internal/durable"
+	"github.com/sturdyws/sturdy/bench/internal/fleet"
 	"github.com/sturdyws/sturdy/bench/internal/server"
 )
 
@@ -23,15 +25,8 @@ import (
 const serveEnv = "STURDY_BENCH_SERVE"
 
 func main() {
-	if durable.IsChild() {
-		os.Exit(durable.ChildMain())
-	}
-	if os.Getenv(serveEnv) == "1" {
-		if err := server.Serve(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "bench server:", err)
-			os.Exit(1)
-		}
-		return
+	if code, ok := asChild(); ok {
+		os.Exit(code)
 	}
 	var cfg config
 	flag.IntVar(&cfg.rounds, "rounds", 7, "rounds; every library runs every scenario once per round")
@@ -48,7 +43,23 @@ func main() {
 	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale, then the durable-queue comparison at a tiny scale; fails on any error")
 	durableOnly := flag.Bool("durable", false, "run only the durable-queue comparison (queue.File against bbolt and pebble; see README.md); with -check, at a tiny scale")
 	durableDir := flag.String("durable-dir", "", "directory on the disk to measure for -durable (default: the system's temporary directory)")
+	fc := fleetConfig{command: strings.Join(append([]string{"go run ."}, os.Args[1:]...), " ")}
+	flag.IntVar(&fc.n, "fleet", 0, "run only the scale scenario with this many connections of each kind (sturdy's Client, the hand-written gorilla loop): idle costs, then a server restart")
+	flag.DurationVar(&fc.idle, "fleet-idle", 30*time.Second, "the scale scenario's measured idle window, after every connection has sent two heartbeat pings")
+	flag.DurationVar(&fc.heartbeat, "fleet-heartbeat", 0, "the scale scenario's ping interval, both kinds; 0: sturdy's default (heartbeat.DefaultInterval)")
+	flag.DurationVar(&fc.down, "fleet-down", 2*time.Second, "how long the scale scenario's server stays down after its SIGKILL")
 	flag.Parse()
+	if fc.n > 0 {
+		mdPath, jsonPath := cfg.mdPath, ""
+		if isSet("json") {
+			jsonPath = cfg.jsonPath
+		}
+		if err := fleetMain(fc, mdPath, jsonPath); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *durableOnly {
 		if err := durableMain(cfg, *durableDir); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -82,6 +93,9 @@ func main() {
 	if err == nil && cfg.check {
 		err = runDurable(durableRun{cfg: durable.Check(cfg.seed), dir: *durableDir}, io.Discard, io.Discard)
 	}
+	if err == nil && cfg.check {
+		_, err = runFleet(context.Background(), checkFleet(), os.Stderr)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -111,4 +125,29 @@ func isSet(name string) bool {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// asChild runs the binary as one of the benchmark's child processes when
+// the environment names one, and returns its exit code and true; false
+// when the binary is the benchmark itself. A test binary calls it too,
+// so that `go test` can start the same children.
+func asChild() (int, bool) {
+	serve := func(name string, f func(io.Reader, io.Writer) error) int {
+		if err := f(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, name+":", err)
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case durable.IsChild():
+		return durable.ChildMain(), true
+	case os.Getenv(serveEnv) == "1":
+		return serve("bench server", server.Serve), true
+	case os.Getenv(fleetEnv) == "server":
+		return serve("fleet server", fleet.Serve), true
+	case os.Getenv(fleetEnv) == "client":
+		return serve("fleet client", fleet.ClientMain), true
+	}
+	return 0, false
 }
