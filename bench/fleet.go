@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,6 +29,7 @@ type fleetConfig struct {
 	heartbeat time.Duration // ping interval of both kinds; 0: sturdy's default
 	idle      time.Duration // the measured idle window
 	down      time.Duration // how long the server stays down in the restart
+	rounds    int           // both kinds once per round
 	command   string        // the command line, for the report
 }
 
@@ -54,16 +56,23 @@ func runFleet(ctx context.Context, fc fleetConfig, log io.Writer) (*fleet.Result
 		return nil, fmt.Errorf("%d connections need %d open files in each process; the limit is %d (hard %d): raise it with ulimit -n",
 			fc.n, fc.n+fleetFiles, lim.Cur, lim.Max)
 	}
-	res := &fleet.Result{Machine: report.DescribeMachine(), Started: time.Now(), N: fc.n, Heartbeat: fc.heartbeat, Down: fc.down, Command: fc.command}
+	res := &fleet.Result{Machine: report.DescribeMachine(), Started: time.Now(), N: fc.n, Heartbeat: fc.heartbeat, Down: fc.down, Command: fc.command, Rounds: max(fc.rounds, 1)}
 	if res.Heartbeat == 0 {
 		res.Heartbeat = heartbeat.DefaultInterval
 	}
-	for _, kind := range fleet.Kinds() {
-		k, err := runFleetKind(ctx, fc, kind, log)
-		if err != nil {
-			return res, fmt.Errorf("fleet %s: %w", kind, err)
+	for round := 1; round <= res.Rounds; round++ {
+		kinds := fleet.Kinds()
+		if round%2 == 0 {
+			slices.Reverse(kinds) // neither kind always runs first
 		}
-		res.Kinds = append(res.Kinds, k)
+		for _, kind := range kinds {
+			k, err := runFleetKind(ctx, fc, kind, log)
+			if err != nil {
+				return res, fmt.Errorf("fleet %s, round %d: %w", kind, round, err)
+			}
+			k.Round = round
+			res.Kinds = append(res.Kinds, k)
+		}
 	}
 	res.Machine.LoadEnd = report.LoadAvg()
 	return res, res.Validate()

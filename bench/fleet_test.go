@@ -40,7 +40,7 @@ func TestFleet(t *testing.T) {
 	var md strings.Builder
 	res.WriteMarkdown(&md)
 	for _, want := range []string{"| live heap", "| CPU while idle, per connection |", "| restart: all back after (from the kill) |",
-		"| heap ≤ 8 KiB per idle Client |", "| restart: peak 100 ms of handshakes ≤ 2× the mean |", "- " + fleet.KindHand + ": ["} {
+		"| heap ≤ 8 KiB per idle Client |", "| restart: peak 100 ms of handshakes ≤ 2× the mean |", "- " + fleet.KindHand + ", round 1: ["} {
 		assert.Contains(t, md.String(), want)
 	}
 }

@@ -47,6 +47,7 @@ func main() {
 	flag.IntVar(&fc.n, "fleet", 0, "run only the scale scenario with this many connections of each kind (sturdy's Client, the hand-written gorilla loop): idle costs, then a server restart")
 	flag.DurationVar(&fc.idle, "fleet-idle", 30*time.Second, "the scale scenario's measured idle window, after every connection has sent two heartbeat pings")
 	flag.DurationVar(&fc.heartbeat, "fleet-heartbeat", 0, "the scale scenario's ping interval, both kinds; 0: sturdy's default (heartbeat.DefaultInterval)")
+	flag.IntVar(&fc.rounds, "fleet-rounds", 1, "rounds of the scale scenario; each runs both kinds, in turn, and the tables give medians")
 	flag.DurationVar(&fc.down, "fleet-down", 2*time.Second, "how long the scale scenario's server stays down after its SIGKILL")
 	flag.Parse()
 	if fc.n > 0 {

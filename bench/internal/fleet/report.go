@@ -4,19 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/sturdyws/sturdy/bench/internal/report"
 )
 
-// Result is one run of the scale scenario: both kinds, one after the
-// other, each with its own server and client processes.
+// Result is one run of the scale scenario: in each round both kinds,
+// one after the other (the order alternating from round to round), each
+// with its own server and client processes.
 type Result struct {
 	Machine   report.Machine `json:"machine"`
 	Started   time.Time      `json:"started"`
 	N         int            `json:"n"`
 	Heartbeat time.Duration  `json:"heartbeat_ns"` // the ping interval both kinds used
 	Down      time.Duration  `json:"down_ns"`
+	Rounds    int            `json:"rounds"`
 	Command   string         `json:"command"`
 	Kinds     []KindResult   `json:"kinds"`
 }
@@ -24,6 +27,7 @@ type Result struct {
 // KindResult is what one kind's fleet measured.
 type KindResult struct {
 	Kind  string `json:"kind"`
+	Round int    `json:"round"`
 	Up    Up     `json:"up"`
 	Idle  Idle   `json:"idle"`
 	Storm Storm  `json:"storm"`
@@ -108,81 +112,107 @@ func (r *Result) Validate() error {
 	return errors.Join(errs...)
 }
 
-// kind returns the result of kind k, and whether there is one.
-func (r *Result) kind(k string) (KindResult, bool) {
+// stat is the median, lowest and highest of f over the rounds of kind k,
+// and how many rounds there were.
+func (r *Result) stat(k string, f func(KindResult) float64) (med, lo, hi float64, n int) {
+	var xs []float64
 	for _, x := range r.Kinds {
 		if x.Kind == k {
-			return x, true
+			xs = append(xs, f(x))
 		}
 	}
-	return KindResult{}, false
+	if len(xs) == 0 {
+		return 0, 0, 0, 0
+	}
+	slices.Sort(xs)
+	med = xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		med = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return med, xs[0], xs[len(xs)-1], len(xs)
 }
 
-// WriteMarkdown writes the side-by-side table and the goals.
+// The figures of a KindResult the tables show.
+var (
+	heapPer     = func(k KindResult) float64 { return k.Idle.HeapPer }
+	goroutines  = func(k KindResult) float64 { return k.Idle.GoroutinesPer }
+	burstGor    = func(k KindResult) float64 { return k.Up.GoroutinesPer }
+	cpuPerSec   = func(k KindResult) float64 { return float64(k.Idle.CPUPerSec()) }
+	allBack     = func(k KindResult) float64 { return float64(k.Storm.AllBack) }
+	peakPerMean = func(k KindResult) float64 { return k.Storm.PeakOverMean() }
+)
+
+// WriteMarkdown writes the side-by-side table and the goals: medians
+// over the rounds, with the lowest and highest when there are several.
 func (r *Result) WriteMarkdown(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "## Scale: %d idle connections and a server restart, %s\n\n", r.N, r.Started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "%s, %d cores, %s, kernel %s, %s. Load average %s at the start, %s at the end. `%s`. "+
-		"Heartbeat every %v on both sides; the server down %v.\n\n", m.CPU, m.Cores, m.OS, m.Kernel, m.Go, m.LoadStart, m.LoadEnd, r.Command, r.Heartbeat, r.Down)
+		"Heartbeat every %v on both sides; the server down %v. %d round(s), the kinds in turn (each in processes of its own); "+
+		"cells are medians over the rounds, with (lowest–highest).\n\n",
+		m.CPU, m.Cores, m.OS, m.Kernel, m.Go, m.LoadStart, m.LoadEnd, r.Command, r.Heartbeat, r.Down, r.Rounds)
 	cols := Kinds()
 	fmt.Fprintf(w, "| per connection, %d of them | %s | %s |\n| --- | --- | --- |\n", r.N, cols[0], cols[1])
-	row := func(name string, cell func(KindResult) string) {
+	n := float64(r.N)
+	row := func(name string, f func(KindResult) float64, format func(float64) string) {
 		fmt.Fprintf(w, "| %s |", name)
 		for _, c := range cols {
-			k, ok := r.kind(c)
-			v := "–"
-			if ok {
-				v = cell(k)
+			med, lo, hi, k := r.stat(c, f)
+			switch {
+			case k == 0:
+				fmt.Fprint(w, " – |")
+			case k == 1:
+				fmt.Fprintf(w, " %s |", format(med))
+			default:
+				fmt.Fprintf(w, " %s (%s–%s) |", format(med), format(lo), format(hi))
 			}
-			fmt.Fprintf(w, " %s |", v)
 		}
 		fmt.Fprintln(w)
 	}
 	kib := func(b float64) string { return fmt.Sprintf("%.2f KiB", b/1024) }
-	row("live heap (after GC, end of the idle window)", func(k KindResult) string { return kib(k.Idle.HeapPer) })
-	row("goroutine stacks", func(k KindResult) string { return kib(k.Idle.StackPer) })
-	row("goroutines, idle", func(k KindResult) string { return fmt.Sprintf("%.3f", k.Idle.GoroutinesPer) })
-	row("goroutines, the moment the last of the burst connected", func(k KindResult) string { return fmt.Sprintf("%.3f", k.Up.GoroutinesPer) })
-	row("RSS (VmRSS growth over the process before the fleet)", func(k KindResult) string {
-		if k.Idle.RSSPer < 0 {
-			return "n/a"
-		}
-		return fmt.Sprintf("%s (%.0f MiB in all)", kib(k.Idle.RSSPer), float64(k.Idle.RSS)/(1<<20))
-	})
-	row("CPU while idle (getrusage user+sys), whole fleet", func(k KindResult) string {
-		return fmt.Sprintf("%.2f ms/s", float64(k.Idle.CPUPerSec())/1e6)
-	})
-	row("CPU while idle, per connection", func(k KindResult) string {
-		return fmt.Sprintf("%.3f µs/s", float64(k.Idle.CPUPerSec())/1e3/float64(r.N))
-	})
-	row("burst connect: all up after", func(k KindResult) string { return k.Up.Connect.Round(time.Millisecond).String() })
-	row("restart: all back after (from the kill)", func(k KindResult) string { return k.Storm.AllBack.Round(time.Millisecond).String() })
-	row("restart: dials per connection, mean (min–max)", func(k KindResult) string {
-		return fmt.Sprintf("%.2f (%d–%d)", k.Storm.AttemptsPer(r.N), k.Storm.Attempts.Min, k.Storm.Attempts.Max)
-	})
-	row("restart: handshakes, peak 100 ms over the mean", func(k KindResult) string {
-		return fmt.Sprintf("%.2f (peak %d)", k.Storm.PeakOverMean(), k.Storm.Peak())
-	})
-	row("restart: handshakes until all back", func(k KindResult) string { return fmt.Sprintf("%d", k.Storm.Handshakes) })
+	mib := func(b float64) string { return fmt.Sprintf("%.0f MiB", b/(1<<20)) }
+	count := func(x float64) string { return fmt.Sprintf("%.3f", x) }
+	dur := func(x float64) string { return time.Duration(x).Round(time.Millisecond).String() }
+	msps := func(x float64) string { return fmt.Sprintf("%.2f ms/s", x/1e6) }
+	row("live heap (after GC, at the end of the idle window)", heapPer, kib)
+	row("goroutine stacks", func(k KindResult) float64 { return k.Idle.StackPer }, kib)
+	row("goroutines, idle", goroutines, count)
+	row("goroutines, the moment the last of the burst connected", burstGor, count)
+	row("RSS: VmRSS growth over the process before the fleet", func(k KindResult) float64 { return k.Idle.RSSPer }, kib)
+	row("RSS of the whole client process (VmRSS)", func(k KindResult) float64 { return float64(k.Idle.RSS) }, mib)
+	row("CPU while idle (getrusage user+sys), whole fleet", cpuPerSec, msps)
+	row("CPU while idle, per connection", func(k KindResult) float64 { return cpuPerSec(k) / 1e3 / n },
+		func(x float64) string { return fmt.Sprintf("%.3f µs/s", x) })
+	row("burst connect: all up after", func(k KindResult) float64 { return float64(k.Up.Connect) }, dur)
+	row("restart: all back after (from the kill)", allBack, dur)
+	row("restart: dials per connection, mean", func(k KindResult) float64 { return k.Storm.AttemptsPer(r.N) },
+		func(x float64) string { return fmt.Sprintf("%.2f", x) })
+	row("restart: most dials by one connection", func(k KindResult) float64 { return float64(k.Storm.Attempts.Max) },
+		func(x float64) string { return fmt.Sprintf("%.0f", x) })
+	row("restart: handshakes, peak 100 ms over the mean", peakPerMean, func(x float64) string { return fmt.Sprintf("%.2f", x) })
+	row("restart: handshakes, peak 100 ms", func(k KindResult) float64 { return float64(k.Storm.Peak()) },
+		func(x float64) string { return fmt.Sprintf("%.0f", x) })
+	row("restart: handshakes until all back (more than N: some came back twice)", func(k KindResult) float64 { return float64(k.Storm.Handshakes) },
+		func(x float64) string { return fmt.Sprintf("%.0f", x) })
 	fmt.Fprintln(w)
 	r.writeGoals(w)
 	fmt.Fprintf(w, "\nHandshakes per 100 ms from the restart to the last return:\n\n")
-	for _, c := range cols {
-		if k, ok := r.kind(c); ok {
-			fmt.Fprintf(w, "- %s: %v\n", c, k.Storm.Buckets)
-		}
+	for _, k := range r.Kinds {
+		fmt.Fprintf(w, "- %s, round %d: %v\n", k.Kind, k.Round, k.Storm.Buckets)
 	}
 }
 
 // writeGoals writes issue 21's goals for the idle fleet and the restart,
-// met or not on this run.
+// met or not on this run's medians.
 func (r *Result) writeGoals(w io.Writer) {
-	s, okS := r.kind(KindSturdy)
-	h, okH := r.kind(KindHand)
-	if !okS {
+	med := func(k string, f func(KindResult) float64) (float64, bool) {
+		m, _, _, n := r.stat(k, f)
+		return m, n > 0
+	}
+	if _, ok := med(KindSturdy, heapPer); !ok {
 		return
 	}
-	fmt.Fprintf(w, "| goal (issue 21) | this run | met |\n| --- | --- | --- |\n")
+	fmt.Fprintf(w, "| goal (issue 21), on the medians | this run | met |\n| --- | --- | --- |\n")
 	goal := func(name, value string, met, absent bool) {
 		v := "no"
 		switch {
@@ -193,21 +223,26 @@ func (r *Result) writeGoals(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", name, value, v)
 	}
-	goal("heap ≤ 8 KiB per idle Client", fmt.Sprintf("%.2f KiB", s.Idle.HeapPer/1024), s.Idle.HeapPer <= 8<<10, false)
-	goal("≤ 2 goroutines per idle Client", fmt.Sprintf("%.3f", s.Idle.GoroutinesPer), s.Idle.GoroutinesPer <= 2, false)
-	goal("≤ 2 goroutines per Client right after a burst connect", fmt.Sprintf("%.3f", s.Up.GoroutinesPer), s.Up.GoroutinesPer <= 2, false)
-	sc, hc := s.Idle.CPUPerSec(), h.Idle.CPUPerSec()
-	goal("idle CPU ≤ the hand-written loop's", fmt.Sprintf("%.2f× (%.2f against %.2f ms/s)", ratio(sc, hc), float64(sc)/1e6, float64(hc)/1e6), okH && sc <= hc, !okH)
-	goal("restart: all back no later than the hand-written loop", fmt.Sprintf("%v against %v", s.Storm.AllBack.Round(time.Millisecond), h.Storm.AllBack.Round(time.Millisecond)),
-		okH && s.Storm.AllBack <= h.Storm.AllBack, !okH)
-	goal("restart: fewer attempts than the hand-written loop", fmt.Sprintf("%.2f against %.2f per Client", s.Storm.AttemptsPer(r.N), h.Storm.AttemptsPer(r.N)),
-		okH && s.Storm.Attempts.Total < h.Storm.Attempts.Total, !okH)
-	goal("restart: peak 100 ms of handshakes ≤ 2× the mean", fmt.Sprintf("%.2f×", s.Storm.PeakOverMean()), s.Storm.PeakOverMean() <= 2, false)
-}
-
-func ratio(a, b time.Duration) float64 {
-	if b == 0 {
-		return 0
+	heap, _ := med(KindSturdy, heapPer)
+	goal("heap ≤ 8 KiB per idle Client", fmt.Sprintf("%.2f KiB", heap/1024), heap <= 8<<10, false)
+	g, _ := med(KindSturdy, goroutines)
+	goal("≤ 2 goroutines per idle Client", fmt.Sprintf("%.3f", g), g <= 2, false)
+	_, _, gb, _ := r.stat(KindSturdy, burstGor)
+	goal("≤ 2 goroutines per Client right after a burst connect (highest round)", fmt.Sprintf("%.3f", gb), gb <= 2, false)
+	against := func(name string, f func(KindResult) float64, format func(float64) string) {
+		s, _ := med(KindSturdy, f)
+		h, okH := med(KindHand, f)
+		v := "–"
+		if okH && h > 0 {
+			v = fmt.Sprintf("%.2f× (%s against %s)", s/h, format(s), format(h))
+		}
+		goal(name, v, okH && s <= h, !okH)
 	}
-	return float64(a) / float64(b)
+	against("idle CPU ≤ the hand-written loop's", cpuPerSec, func(x float64) string { return fmt.Sprintf("%.2f ms/s", x/1e6) })
+	against("restart: all back no later than the hand-written loop", allBack, func(x float64) string { return time.Duration(x).Round(time.Millisecond).String() })
+	s, _ := med(KindSturdy, func(k KindResult) float64 { return k.Storm.AttemptsPer(r.N) })
+	h, okH := med(KindHand, func(k KindResult) float64 { return k.Storm.AttemptsPer(r.N) })
+	goal("restart: fewer attempts than the hand-written loop", fmt.Sprintf("%.2f against %.2f per Client", s, h), okH && s < h, !okH)
+	p, _ := med(KindSturdy, peakPerMean)
+	goal("restart: peak 100 ms of handshakes ≤ 2× the mean", fmt.Sprintf("%.2f×", p), p <= 2, false)
 }
