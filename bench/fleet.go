@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ type fleetConfig struct {
 	idle      time.Duration // the measured idle window
 	down      time.Duration // how long the server stays down in the restart
 	rounds    int           // both kinds once per round
+	profile   string        // directory for the client processes' profiles; empty: none
 	command   string        // the command line, for the report
 }
 
@@ -66,7 +68,7 @@ func runFleet(ctx context.Context, fc fleetConfig, log io.Writer) (*fleet.Result
 			slices.Reverse(kinds) // neither kind always runs first
 		}
 		for _, kind := range kinds {
-			k, err := runFleetKind(ctx, fc, kind, log)
+			k, err := runFleetKind(ctx, fc, kind, round, log)
 			if err != nil {
 				return res, fmt.Errorf("fleet %s, round %d: %w", kind, round, err)
 			}
@@ -149,7 +151,7 @@ func fields(ctx context.Context, p *serverProc, cmd, word string, timeout time.D
 
 // runFleetKind measures one kind: the burst connect, the idle fleet once
 // the server has seen two pings from every connection, then the restart.
-func runFleetKind(ctx context.Context, fc fleetConfig, kind string, log io.Writer) (k fleet.KindResult, err error) {
+func runFleetKind(ctx context.Context, fc fleetConfig, kind string, round int, log io.Writer) (k fleet.KindResult, err error) {
 	ps := &procs{}
 	defer func() { err = errors.Join(err, ps.end()) }()
 	k.Kind = kind
@@ -166,7 +168,11 @@ func runFleetKind(ctx context.Context, fc fleetConfig, kind string, log io.Write
 	if err != nil {
 		return k, err
 	}
-	set, _ := json.Marshal(fleet.Settings{Kind: kind, N: fc.n, URL: "ws://" + addr + "/fleet", Heartbeat: fc.heartbeat})
+	st := fleet.Settings{Kind: kind, N: fc.n, URL: "ws://" + addr + "/fleet", Heartbeat: fc.heartbeat}
+	if fc.profile != "" {
+		st.Profile = filepath.Join(fc.profile, fmt.Sprintf("fleet-%s-%d-round%d", kind, fc.n, round))
+	}
+	set, _ := json.Marshal(st)
 	if err := ask(ctx, cl, "dial "+string(set), "up", &k.Up, 2*time.Minute+time.Duration(fc.n)*time.Millisecond); err != nil {
 		return k, err
 	}

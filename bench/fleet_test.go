@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +19,11 @@ import (
 // kinds connect, idle through two heartbeat rounds counted by the server,
 // come back after the server's SIGKILL and restart, and close without
 // leaving a goroutine behind (their client process checks, and fails the
-// run otherwise); the report has every row and the goals.
+// run otherwise); the report has every row and the goals, and the
+// profiles asked for are written.
 func TestFleet(t *testing.T) {
 	fc := checkFleet()
-	fc.n, fc.idle = 20, 200*time.Millisecond
+	fc.n, fc.idle, fc.profile = 20, 200*time.Millisecond, t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var log bytes.Buffer
@@ -36,6 +39,14 @@ func TestFleet(t *testing.T) {
 			sum += n
 		}
 		assert.Equal(t, fc.n, sum, "%s: every member in the histogram of attempts", k.Kind)
+	}
+	for _, kind := range fleet.Kinds() {
+		for _, p := range []string{"cpu", "heap"} {
+			st, err := os.Stat(filepath.Join(fc.profile, "fleet-"+kind+"-20-round1-"+p+".prof"))
+			if assert.NoError(t, err, "-fleet-profile") {
+				assert.Positive(t, st.Size())
+			}
+		}
 	}
 	var md strings.Builder
 	res.WriteMarkdown(&md)

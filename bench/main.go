@@ -48,6 +48,7 @@ func main() {
 	flag.DurationVar(&fc.idle, "fleet-idle", 30*time.Second, "the scale scenario's measured idle window, after every connection has sent two heartbeat pings")
 	flag.DurationVar(&fc.heartbeat, "fleet-heartbeat", 0, "the scale scenario's ping interval, both kinds; 0: sturdy's default (heartbeat.DefaultInterval)")
 	flag.IntVar(&fc.rounds, "fleet-rounds", 1, "rounds of the scale scenario; each runs both kinds, in turn, and the tables give medians")
+	flag.StringVar(&fc.profile, "fleet-profile", "", "directory for CPU and heap profiles of the scale scenario's client processes over the idle window (profiling costs CPU: that window's CPU figure is then not comparable)")
 	flag.DurationVar(&fc.down, "fleet-down", 2*time.Second, "how long the scale scenario's server stays down after its SIGKILL")
 	flag.Parse()
 	if fc.n > 0 {

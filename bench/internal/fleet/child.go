@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +76,15 @@ func (c *process) command(line string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return answer("idle", measureIdle(c.base, c.f.set.N, time.Duration(ms)*time.Millisecond))
+		window := time.Duration(ms) * time.Millisecond
+		if c.f.set.Profile != "" {
+			idle, err := profileIdle(c.f.set.Profile, func() Idle { return measureIdle(c.base, c.f.set.N, window) })
+			if err != nil {
+				return "", err
+			}
+			return answer("idle", idle)
+		}
+		return answer("idle", measureIdle(c.base, c.f.set.N, window))
 	case "arm":
 		c.f.arm()
 		return "ok", nil
@@ -118,3 +128,24 @@ func (c *process) dial(set Settings) (string, error) {
 // connectLimit bounds the burst connect of n members: generous, since
 // the listen queue overflows and the kernel retries SYNs after 1, 3, 7 s.
 func connectLimit(n int) time.Duration { return time.Minute + time.Duration(n)*time.Millisecond }
+
+// profileIdle runs measure with a CPU profile written to prefix-cpu.prof,
+// then writes the heap profile to prefix-heap.prof.
+func profileIdle(prefix string, measure func() Idle) (Idle, error) {
+	cpu, err := os.Create(prefix + "-cpu.prof")
+	if err != nil {
+		return Idle{}, err
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		_ = cpu.Close()
+		return Idle{}, err
+	}
+	idle := measure()
+	pprof.StopCPUProfile()
+	heap, err := os.Create(prefix + "-heap.prof")
+	if err == nil {
+		err = pprof.WriteHeapProfile(heap) // the GC measure ran is its last
+		err = errors.Join(err, heap.Close())
+	}
+	return idle, errors.Join(err, cpu.Close())
+}

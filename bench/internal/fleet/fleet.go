@@ -35,6 +35,11 @@ type Settings struct {
 	// default (heartbeat.DefaultInterval), which the hand-written kind
 	// then uses too.
 	Heartbeat time.Duration `json:"heartbeat_ns"`
+	// Profile, when set, is a path prefix: the idle window's CPU profile
+	// goes to Profile+"-cpu.prof" and the heap profile at its end to
+	// Profile+"-heap.prof". Profiling costs CPU: the window's CPU figure
+	// is then not comparable.
+	Profile string `json:"profile,omitempty"`
 }
 
 // member is one connection of a fleet, kept up by its own goroutines
