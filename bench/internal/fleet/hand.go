@@ -44,8 +44,9 @@ func (f *fleet) startHand(ctx context.Context) error {
 	}
 	var up sync.WaitGroup
 	up.Add(f.set.N)
+	upDone := up.Done // one func value for all, not one per member
 	for i := range f.set.N {
-		m := &handMember{url: f.urls[i], dial: f.dials[i], interval: interval, done: make(chan struct{}), up: up.Done}
+		m := &handMember{url: f.urls[i], dial: f.dials[i], interval: interval, done: make(chan struct{}), up: upDone}
 		m.ctx, m.cancel = context.WithCancel(context.Background())
 		f.members = append(f.members, m)
 		go m.run()
