@@ -183,6 +183,11 @@ func (r *Result) WriteMarkdown(w io.Writer) {
 	row("CPU while idle (getrusage user+sys), whole fleet", cpuPerSec, msps)
 	row("CPU while idle, per connection", func(k KindResult) float64 { return cpuPerSec(k) / 1e3 / n },
 		func(x float64) string { return fmt.Sprintf("%.3f µs/s", x) })
+	row("allocated while idle, per connection per heartbeat interval", func(k KindResult) float64 {
+		return float64(k.Idle.Allocated) / n * float64(r.Heartbeat) / float64(k.Idle.Window)
+	}, func(x float64) string { return fmt.Sprintf("%.0f B", x) })
+	row("GC cycles in the idle window", func(k KindResult) float64 { return float64(k.Idle.GCs) },
+		func(x float64) string { return fmt.Sprintf("%.0f", x) })
 	row("burst connect: all up after", func(k KindResult) float64 { return float64(k.Up.Connect) }, dur)
 	row("restart: all back after (from the kill)", allBack, dur)
 	row("restart: dials per connection, mean", func(k KindResult) float64 { return k.Storm.AttemptsPer(r.N) },

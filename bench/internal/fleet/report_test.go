@@ -13,7 +13,7 @@ func kindResult(k string, round int, heap float64, cpu time.Duration, back time.
 	return KindResult{
 		Kind: k, Round: round,
 		Up:   Up{Connect: time.Second, GoroutinesPer: 2},
-		Idle: Idle{Window: time.Second, CPU: cpu, HeapPer: heap, GoroutinesPer: 2, RSSPer: 1 << 14, RSS: 1 << 28},
+		Idle: Idle{Window: time.Second, CPU: cpu, HeapPer: heap, GoroutinesPer: 2, RSSPer: 1 << 14, RSS: 1 << 28, Allocated: uint64(heap) * 10, GCs: 3},
 		Storm: Storm{AllBack: back, Listen: 2 * time.Second, Handshakes: 10,
 			Attempts: Attempts{Total: dials, Min: 1, Max: 5}, Buckets: buckets},
 	}
@@ -42,6 +42,7 @@ func TestMarkdownMedians(t *testing.T) {
 	assert.Contains(t, md, "| restart: fewer attempts than the hand-written loop | 2.50 against 4.00 per Client | yes |")
 	assert.Contains(t, md, "| restart: peak 100 ms of handshakes ≤ 2× the mean | 1.00× | yes |")
 	assert.Contains(t, md, "- hand-written, round 3: [9 1]")
+	assert.Contains(t, md, "| allocated while idle, per connection per heartbeat interval | 9100 B (9000 B–9200 B) |", "a second's allocation, the interval being a second")
 }
 
 // TestValidate refuses results that cannot be right.

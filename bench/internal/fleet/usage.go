@@ -81,6 +81,11 @@ type Idle struct {
 	RSSPer        float64       `json:"rss_per"` // VmRSS growth over the baseline; negative: unknown
 	RSS           int64         `json:"rss"`     // VmRSS at the end of the window
 	BaseRSS       int64         `json:"base_rss"`
+	// Allocated is what the process allocated during the window
+	// (TotalAlloc), GCs the collections that ran in it: idle garbage
+	// costs CPU, and each collection scans every goroutine's stack.
+	Allocated uint64 `json:"allocated"`
+	GCs       uint32 `json:"gcs"`
 }
 
 // CPUPerSec is the fleet's CPU time per second of idle window.
@@ -95,9 +100,12 @@ func (i Idle) CPUPerSec() time.Duration {
 // it, a snapshot against base.
 func measureIdle(base snapshot, n int, window time.Duration) Idle {
 	runtime.GC() // not the window's: the garbage of the setup
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	t0, c0 := time.Now(), cpuTime()
 	time.Sleep(window) // a measurement window, not a wait for an event
 	c1, t1 := cpuTime(), time.Now()
+	runtime.ReadMemStats(&m1)
 	s := take()
 	f := float64(n)
 	out := Idle{
@@ -106,6 +114,7 @@ func measureIdle(base snapshot, n int, window time.Duration) Idle {
 		StackPer:      (float64(s.stack) - float64(base.stack)) / f,
 		GoroutinesPer: float64(s.goroutines-base.goroutines) / f,
 		RSS:           s.rss, BaseRSS: base.rss, RSSPer: -1,
+		Allocated: m1.TotalAlloc - m0.TotalAlloc, GCs: m1.NumGC - m0.NumGC,
 	}
 	if s.rss >= 0 && base.rss >= 0 {
 		out.RSSPer = float64(s.rss-base.rss) / f
@@ -115,6 +124,6 @@ func measureIdle(base snapshot, n int, window time.Duration) Idle {
 
 // String is a one-line summary for the progress log.
 func (i Idle) String() string {
-	return fmt.Sprintf("heap %.0f B, stack %.0f B, %.2f goroutines, RSS %.0f B per member; CPU %v/s",
-		i.HeapPer, i.StackPer, i.GoroutinesPer, i.RSSPer, i.CPUPerSec().Round(time.Microsecond))
+	return fmt.Sprintf("heap %.0f B, stack %.0f B, %.2f goroutines, RSS %.0f B per member; CPU %v/s; %d B allocated, %d GCs",
+		i.HeapPer, i.StackPer, i.GoroutinesPer, i.RSSPer, i.CPUPerSec().Round(time.Microsecond), i.Allocated, i.GCs)
 }
