@@ -196,8 +196,9 @@ func runFleetKind(ctx context.Context, fc fleetConfig, kind string, round int, l
 	if err != nil {
 		return k, err
 	}
-	fmt.Fprintf(log, "fleet %-13s restart: all back after %v, %.2f dials each, peak 100 ms %.2f× the mean\n",
-		kind, k.Storm.AllBack.Round(time.Millisecond), k.Storm.AttemptsPer(fc.n), k.Storm.PeakOverMean())
+	fmt.Fprintf(log, "fleet %-13s restart: first redials %v–%v, all back after %v, %.2f dials each, peak 100 ms %.2f× the mean\n",
+		kind, k.Storm.FirstDial[0].Round(time.Millisecond), k.Storm.FirstDial[2].Round(time.Millisecond),
+		k.Storm.AllBack.Round(time.Millisecond), k.Storm.AttemptsPer(fc.n), k.Storm.PeakOverMean())
 	if _, err := cl.DoWithin(ctx, "close", 2*time.Minute); err != nil {
 		return k, err
 	}

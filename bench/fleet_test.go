@@ -34,6 +34,8 @@ func TestFleet(t *testing.T) {
 		assert.GreaterOrEqual(t, k.Idle.GoroutinesPer, 1.0, "%s: its goroutines are counted", k.Kind)
 		assert.Greater(t, k.Idle.CPU, time.Duration(0), "%s: pings cost CPU", k.Kind)
 		assert.GreaterOrEqual(t, k.Storm.AllBack, fc.down, "%s: none back before the server", k.Kind)
+		assert.Positive(t, k.Storm.FirstDial[0], "%s: first dials after the kill", k.Kind)
+		assert.LessOrEqual(t, k.Storm.FirstDial[2], k.Storm.AllBack, "%s: every member dialed before the last was back", k.Kind)
 		sum := 0
 		for _, n := range k.Storm.Attempts.Hist {
 			sum += n

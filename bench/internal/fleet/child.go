@@ -77,14 +77,16 @@ func (c *process) command(line string) (string, error) {
 			return "", err
 		}
 		window := time.Duration(ms) * time.Millisecond
-		if c.f.set.Profile != "" {
-			idle, err := profileIdle(c.f.set.Profile, func() Idle { return measureIdle(c.base, c.f.set.N, window) })
-			if err != nil {
-				return "", err
-			}
-			return answer("idle", idle)
+		if c.f.set.Profile == "" {
+			return answer("idle", measureIdle(c.base, c.f.set.N, window, nil))
 		}
-		return answer("idle", measureIdle(c.base, c.f.set.N, window))
+		idle, err := profileIdle(c.f.set.Profile, func(around func() func()) Idle {
+			return measureIdle(c.base, c.f.set.N, window, around)
+		})
+		if err != nil {
+			return "", err
+		}
+		return answer("idle", idle)
 	case "arm":
 		c.f.arm()
 		return "ok", nil
@@ -129,23 +131,24 @@ func (c *process) dial(set Settings) (string, error) {
 // the listen queue overflows and the kernel retries SYNs after 1, 3, 7 s.
 func connectLimit(n int) time.Duration { return time.Minute + time.Duration(n)*time.Millisecond }
 
-// profileIdle runs measure with a CPU profile written to prefix-cpu.prof,
-// then writes the heap profile to prefix-heap.prof.
-func profileIdle(prefix string, measure func() Idle) (Idle, error) {
+// profileIdle runs measure with a CPU profile of its window written to
+// prefix-cpu.prof, then writes the heap profile to prefix-heap.prof.
+func profileIdle(prefix string, measure func(around func() func()) Idle) (Idle, error) {
 	cpu, err := os.Create(prefix + "-cpu.prof")
 	if err != nil {
 		return Idle{}, err
 	}
-	if err := pprof.StartCPUProfile(cpu); err != nil {
-		_ = cpu.Close()
-		return Idle{}, err
-	}
-	idle := measure()
-	pprof.StopCPUProfile()
+	var perr error
+	idle := measure(func() func() {
+		if perr = pprof.StartCPUProfile(cpu); perr != nil {
+			return func() {}
+		}
+		return pprof.StopCPUProfile
+	})
 	heap, err := os.Create(prefix + "-heap.prof")
 	if err == nil {
 		err = pprof.WriteHeapProfile(heap) // the GC measure ran is its last
 		err = errors.Join(err, heap.Close())
 	}
-	return idle, errors.Join(err, cpu.Close())
+	return idle, errors.Join(perr, err, cpu.Close())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,7 @@ type fleet struct {
 	urls    []string
 	dials   []dialFunc
 	counts  []atomic.Int64 // dials per member since arm
+	firsts  []atomic.Int64 // when each member first dialed since arm, unix ns; 0: not yet
 	members []member
 }
 
@@ -66,12 +68,14 @@ type fleet struct {
 // heap measured afterwards is the library's alone.
 func prepare(set Settings) *fleet {
 	f := &fleet{set: set, urls: make([]string, set.N), dials: make([]dialFunc, set.N),
-		counts: make([]atomic.Int64, set.N), members: make([]member, 0, set.N)}
+		counts: make([]atomic.Int64, set.N), firsts: make([]atomic.Int64, set.N), members: make([]member, 0, set.N)}
 	for i := range set.N {
 		f.urls[i] = set.URL + "?id=" + strconv.Itoa(i)
-		n := &f.counts[i]
+		n, first := &f.counts[i], &f.firsts[i]
 		f.dials[i] = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			n.Add(1)
+			if n.Add(1) == 1 {
+				first.Store(time.Now().UnixNano())
+			}
 			var d net.Dialer // what both libraries use by default
 			return d.DialContext(ctx, network, addr)
 		}
@@ -95,6 +99,7 @@ func (f *fleet) start(ctx context.Context) error {
 func (f *fleet) arm() {
 	for i := range f.counts {
 		f.counts[i].Store(0)
+		f.firsts[i].Store(0)
 	}
 }
 
@@ -105,6 +110,11 @@ type Attempts struct {
 	Max   int64 `json:"max"`
 	// Hist[k]: members that made k dials (k ≥ len(Hist)-1 in the last).
 	Hist []int `json:"hist"`
+	// First are the times of the members' first dials since arm, unix
+	// ns: the earliest, the median and the latest. After a server's
+	// crash, the time from the crash to the first dial is the time to
+	// notice the drop plus the first backoff wait.
+	First [3]int64 `json:"first_dial_unix_ns"`
 }
 
 // attempts sums the dials since arm.
@@ -118,6 +128,16 @@ func (f *fleet) attempts() Attempts {
 			a.Min = n
 		}
 		a.Hist[min(n, int64(len(a.Hist)-1))]++
+	}
+	var firsts []int64
+	for i := range f.firsts {
+		if t := f.firsts[i].Load(); t != 0 {
+			firsts = append(firsts, t)
+		}
+	}
+	if len(firsts) > 0 {
+		slices.Sort(firsts)
+		a.First = [3]int64{firsts[0], firsts[len(firsts)/2], firsts[len(firsts)-1]}
 	}
 	return a
 }

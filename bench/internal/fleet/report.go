@@ -41,9 +41,12 @@ type Storm struct {
 	AllBack time.Duration `json:"all_back_ns"`
 	// Listen is from the kill to the new server listening (Down, and the
 	// time a command takes).
-	Listen     time.Duration `json:"listen_ns"`
-	Attempts   Attempts      `json:"attempts"`
-	Handshakes int           `json:"handshakes"` // on the new server until all were back; more than N: some came back twice
+	Listen time.Duration `json:"listen_ns"`
+	// FirstDial is from the kill to the members' first dials: the
+	// earliest, the median and the latest.
+	FirstDial  [3]time.Duration `json:"first_dial_ns"`
+	Attempts   Attempts         `json:"attempts"`
+	Handshakes int              `json:"handshakes"` // on the new server until all were back; more than N: some came back twice
 	// Buckets are the new server's handshakes per BucketWidth, from the
 	// moment it listened to the one holding the last member's return.
 	Buckets []int `json:"buckets"`
@@ -55,7 +58,11 @@ type Storm struct {
 // out).
 func NewStorm(kill, listen, back time.Time, handshakes int, a Attempts, buckets []int) Storm {
 	last := max(0, min(int(back.Sub(listen)/BucketWidth), len(buckets)-1))
-	return Storm{AllBack: back.Sub(kill), Listen: listen.Sub(kill), Attempts: a, Handshakes: handshakes, Buckets: buckets[:last+1]}
+	s := Storm{AllBack: back.Sub(kill), Listen: listen.Sub(kill), Attempts: a, Handshakes: handshakes, Buckets: buckets[:last+1]}
+	for i, t := range a.First {
+		s.FirstDial[i] = time.Unix(0, t).Sub(kill)
+	}
+	return s
 }
 
 // Peak is the largest bucket.
@@ -190,6 +197,8 @@ func (r *Result) WriteMarkdown(w io.Writer) {
 		func(x float64) string { return fmt.Sprintf("%.0f", x) })
 	row("burst connect: all up after", func(k KindResult) float64 { return float64(k.Up.Connect) }, dur)
 	row("restart: all back after (from the kill)", allBack, dur)
+	row("restart: first redial after the kill, median", func(k KindResult) float64 { return float64(k.Storm.FirstDial[1]) }, dur)
+	row("restart: first redial after the kill, latest", func(k KindResult) float64 { return float64(k.Storm.FirstDial[2]) }, dur)
 	row("restart: dials per connection, mean", func(k KindResult) float64 { return k.Storm.AttemptsPer(r.N) },
 		func(x float64) string { return fmt.Sprintf("%.2f", x) })
 	row("restart: most dials by one connection", func(k KindResult) float64 { return float64(k.Storm.Attempts.Max) },

@@ -134,7 +134,9 @@ func TestStorm(t *testing.T) {
 	kill := time.Unix(100, 0)
 	listen := kill.Add(2 * time.Second)
 	back := listen.Add(350 * time.Millisecond) // in the fourth bucket
-	s := NewStorm(kill, listen, back, 12, Attempts{Total: 30, Min: 2, Max: 4}, []int{2, 6, 0, 4, 1})
+	first := [3]int64{kill.Add(time.Millisecond).UnixNano(), kill.Add(600 * time.Millisecond).UnixNano(), kill.Add(time.Second).UnixNano()}
+	s := NewStorm(kill, listen, back, 12, Attempts{Total: 30, Min: 2, Max: 4, First: first}, []int{2, 6, 0, 4, 1})
+	assert.Equal(t, [3]time.Duration{time.Millisecond, 600 * time.Millisecond, time.Second}, s.FirstDial)
 	assert.Equal(t, []int{2, 6, 0, 4}, s.Buckets, "the buckets after the last return are left out")
 	assert.Equal(t, 2350*time.Millisecond, s.AllBack)
 	assert.Equal(t, 2*time.Second, s.Listen)

@@ -97,14 +97,21 @@ func (i Idle) CPUPerSec() time.Duration {
 }
 
 // measureIdle measures the window: the CPU time spent in it, then, after
-// it, a snapshot against base.
-func measureIdle(base snapshot, n int, window time.Duration) Idle {
+// it, a snapshot against base. around, when not nil, is called as the
+// window opens, and what it returns as it closes (a profile of the
+// window alone).
+func measureIdle(base snapshot, n int, window time.Duration, around func() func()) Idle {
 	runtime.GC() // not the window's: the garbage of the setup
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
+	end := func() {}
+	if around != nil {
+		end = around()
+	}
 	t0, c0 := time.Now(), cpuTime()
 	time.Sleep(window) // a measurement window, not a wait for an event
 	c1, t1 := cpuTime(), time.Now()
+	end()
 	runtime.ReadMemStats(&m1)
 	s := take()
 	f := float64(n)
