@@ -40,7 +40,7 @@ func main() {
 	flag.BoolVar(&cfg.observers, "observers", false, "also run the Client with an Observer: sturdy-client-nop (the hook set, doing nothing), sturdy-client-otel (the OpenTelemetry adapter) and sturdy-client-control (an identical copy without, the comparison's resolution)")
 	flag.IntVar(&cfg.PeerReadBuffer, "peer-read-buffer", 0, "read buffer size in bytes for the peers that let you set it (gorilla, gobwas, gws; coder's is fixed at 4 KiB); 0: their defaults")
 	flag.Uint64Var(&cfg.seed, "seed", 0, "seed of the shuffled order the libraries run in each round; 0: a new one, printed in the report")
-	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale, then the durable-queue comparison at a tiny scale; fails on any error")
+	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale, then the durable-queue comparison at a tiny scale, then the scale scenario with 50 connections a kind; fails on any error")
 	durableOnly := flag.Bool("durable", false, "run only the durable-queue comparison (queue.File against bbolt and pebble; see README.md); with -check, at a tiny scale")
 	durableDir := flag.String("durable-dir", "", "directory on the disk to measure for -durable (default: the system's temporary directory)")
 	fc := fleetConfig{command: strings.Join(append([]string{"go run ."}, os.Args[1:]...), " ")}
