@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -16,24 +15,15 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sturdyws/sturdy/bench/internal/drivers"
-	"github.com/sturdyws/sturdy/bench/internal/durable"
 	"github.com/sturdyws/sturdy/bench/internal/scenario"
-	"github.com/sturdyws/sturdy/bench/internal/server"
 )
 
 // TestMain doubles as the benchmark server when the test binary is
-// re-executed as one (see startServer), or as a child of the durable
-// comparison, and checks for leaked goroutines otherwise.
+// re-executed as one (see asChild), or as another of the benchmark's
+// children, and checks for leaked goroutines otherwise.
 func TestMain(m *testing.M) {
-	if durable.IsChild() {
-		os.Exit(durable.ChildMain())
-	}
-	if os.Getenv(serveEnv) == "1" {
-		if err := server.Serve(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "bench server:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+	if code, ok := asChild(); ok {
+		os.Exit(code)
 	}
 	goleak.VerifyTestMain(m)
 }

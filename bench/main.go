@@ -11,8 +11,10 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/sturdyws/sturdy/bench/internal/durable"
+	"github.com/sturdyws/sturdy/bench/internal/fleet"
 	"github.com/sturdyws/sturdy/bench/internal/server"
 )
 
@@ -23,15 +25,8 @@ import (
 const serveEnv = "STURDY_BENCH_SERVE"
 
 func main() {
-	if durable.IsChild() {
-		os.Exit(durable.ChildMain())
-	}
-	if os.Getenv(serveEnv) == "1" {
-		if err := server.Serve(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "bench server:", err)
-			os.Exit(1)
-		}
-		return
+	if code, ok := asChild(); ok {
+		os.Exit(code)
 	}
 	var cfg config
 	flag.IntVar(&cfg.rounds, "rounds", 7, "rounds; every library runs every scenario once per round")
@@ -45,10 +40,28 @@ func main() {
 	flag.BoolVar(&cfg.observers, "observers", false, "also run the Client with an Observer: sturdy-client-nop (the hook set, doing nothing), sturdy-client-otel (the OpenTelemetry adapter) and sturdy-client-control (an identical copy without, the comparison's resolution)")
 	flag.IntVar(&cfg.PeerReadBuffer, "peer-read-buffer", 0, "read buffer size in bytes for the peers that let you set it (gorilla, gobwas, gws; coder's is fixed at 4 KiB); 0: their defaults")
 	flag.Uint64Var(&cfg.seed, "seed", 0, "seed of the shuffled order the libraries run in each round; 0: a new one, printed in the report")
-	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale, then the durable-queue comparison at a tiny scale; fails on any error")
+	flag.BoolVar(&cfg.check, "check", false, "CI mode: self-check, then every scenario once at a tiny scale, then the durable-queue comparison at a tiny scale, then the scale scenario with 50 connections a kind; fails on any error")
 	durableOnly := flag.Bool("durable", false, "run only the durable-queue comparison (queue.File against bbolt and pebble; see README.md); with -check, at a tiny scale")
 	durableDir := flag.String("durable-dir", "", "directory on the disk to measure for -durable (default: the system's temporary directory)")
+	fc := fleetConfig{command: strings.Join(append([]string{"go run ."}, os.Args[1:]...), " ")}
+	flag.IntVar(&fc.n, "fleet", 0, "run only the scale scenario with this many connections of each kind (sturdy's Client, the hand-written gorilla loop): idle costs, then a server restart")
+	flag.DurationVar(&fc.idle, "fleet-idle", 30*time.Second, "the scale scenario's measured idle window, after every connection has sent two heartbeat pings")
+	flag.DurationVar(&fc.heartbeat, "fleet-heartbeat", 0, "the scale scenario's ping interval, both kinds; 0: sturdy's default (heartbeat.DefaultInterval)")
+	flag.IntVar(&fc.rounds, "fleet-rounds", 1, "rounds of the scale scenario; each runs both kinds, in turn, and the tables give medians")
+	flag.StringVar(&fc.profile, "fleet-profile", "", "directory for CPU and heap profiles of the scale scenario's client processes over the idle window (profiling costs CPU: that window's CPU figure is then not comparable)")
+	flag.DurationVar(&fc.down, "fleet-down", 2*time.Second, "how long the scale scenario's server stays down after its SIGKILL")
 	flag.Parse()
+	if fc.n > 0 {
+		mdPath, jsonPath := cfg.mdPath, ""
+		if isSet("json") {
+			jsonPath = cfg.jsonPath
+		}
+		if err := fleetMain(fc, mdPath, jsonPath); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *durableOnly {
 		if err := durableMain(cfg, *durableDir); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -82,6 +95,9 @@ func main() {
 	if err == nil && cfg.check {
 		err = runDurable(durableRun{cfg: durable.Check(cfg.seed), dir: *durableDir}, io.Discard, io.Discard)
 	}
+	if err == nil && cfg.check {
+		_, err = runFleet(context.Background(), checkFleet(), os.Stderr)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -111,4 +127,29 @@ func isSet(name string) bool {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// asChild runs the binary as one of the benchmark's child processes when
+// the environment names one, and returns its exit code and true; false
+// when the binary is the benchmark itself. A test binary calls it too,
+// so that `go test` can start the same children.
+func asChild() (int, bool) {
+	serve := func(name string, f func(io.Reader, io.Writer) error) int {
+		if err := f(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, name+":", err)
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case durable.IsChild():
+		return durable.ChildMain(), true
+	case os.Getenv(serveEnv) == "1":
+		return serve("bench server", server.Serve), true
+	case os.Getenv(fleetEnv) == "server":
+		return serve("fleet server", fleet.Serve), true
+	case os.Getenv(fleetEnv) == "client":
+		return serve("fleet client", fleet.ClientMain), true
+	}
+	return 0, false
 }

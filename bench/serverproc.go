@@ -15,8 +15,9 @@ import (
 	"github.com/sturdyws/sturdy/bench/internal/cpupin"
 )
 
-// serverProc is the benchmark server running as a child process: this
-// binary re-executed with serveEnv set. It is controlled one command line
+// serverProc is one of the benchmark's child processes (the benchmark
+// server, the fleet server, the fleet's client process): this binary
+// re-executed with an environment variable that says which. It is controlled one command line
 // at a time over its stdin and answers on its stdout; it exits when its
 // stdin closes.
 type serverProc struct {
@@ -28,38 +29,10 @@ type serverProc struct {
 	addr  string
 }
 
-// startServer starts the child and waits for its address.
+// startServer starts the benchmark server and waits for its address.
 func startServer(ctx context.Context) (*serverProc, error) {
-	exe, err := os.Executable()
+	s, first, err := startChild(ctx, serveEnv+"=1")
 	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), serveEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &serverProc{cmd: cmd, stdin: stdin, lines: make(chan string, 16), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		defer close(s.lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			s.lines <- sc.Text()
-		}
-	}()
-	first, err := s.next(ctx, 10*time.Second)
-	if err != nil {
-		_ = s.stop()
 		return nil, err
 	}
 	addr, ok := strings.CutPrefix(first, "listen ")
@@ -69,6 +42,46 @@ func startServer(ctx context.Context) (*serverProc, error) {
 	}
 	s.addr = addr
 	return s, nil
+}
+
+// startChild starts this binary again with env (NAME=VALUE) added, as one
+// of the benchmark's child processes, and returns it with the first line
+// it said.
+func startChild(ctx context.Context, env string) (*serverProc, string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), env)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	s := &serverProc{cmd: cmd, stdin: stdin, lines: make(chan string, 16), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		defer close(s.lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20) // a fleet server's buckets line can be long
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+	}()
+	first, err := s.next(ctx, 10*time.Second)
+	if err != nil {
+		_ = s.stop()
+		return nil, "", err
+	}
+	return s, first, nil
 }
 
 // errServerGone reports a server process that has exited.
@@ -93,12 +106,18 @@ func (s *serverProc) next(ctx context.Context, timeout time.Duration) (string, e
 
 // Do sends one command and returns the answer.
 func (s *serverProc) Do(ctx context.Context, cmd string) (string, error) {
+	return s.DoWithin(ctx, cmd, 15*time.Second)
+}
+
+// DoWithin sends one command and returns the answer, waiting for it at
+// most timeout.
+func (s *serverProc) DoWithin(ctx context.Context, cmd string, timeout time.Duration) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := io.WriteString(s.stdin, cmd+"\n"); err != nil {
 		return "", err
 	}
-	ans, err := s.next(ctx, 15*time.Second)
+	ans, err := s.next(ctx, timeout)
 	if err == nil && strings.HasPrefix(ans, "error ") {
 		err = fmt.Errorf("bench server: %s", ans)
 	}
@@ -139,4 +158,20 @@ func (s *serverProc) stop() error {
 		<-s.done
 		return fmt.Errorf("bench server did not exit, killed: %v", s.cmd.Wait())
 	}
+}
+
+// kill ends the process with SIGKILL, as a crash or a kill -9 would, and
+// waits for it.
+func (s *serverProc) kill() error {
+	_ = s.stdin.Close()
+	go func() {
+		for range s.lines { // drain what it still said
+		}
+	}()
+	if err := s.cmd.Process.Kill(); err != nil {
+		return err
+	}
+	<-s.done
+	_ = s.cmd.Wait() // "signal: killed", as asked
+	return nil
 }
