@@ -55,7 +55,6 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	}()
 
 	var wg sync.WaitGroup
-	readerDone := make(chan struct{})
 	mon, err := c.startHeartbeat(conn, func(err error) {
 		// A dead peer is dropped locally as an abnormal closure.
 		cancel(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
@@ -67,8 +66,12 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer close(readerDone)
 		cancel(c.readLoop(readCtx, conn, ordinal, mon))
+		if draining.Load() {
+			// Whatever ended the drain, the supervisor waits for the
+			// connection to end.
+			_ = conn.CloseNow()
+		}
 	}()
 
 	// A connection that stays up for the stable period resets the backoff
@@ -100,10 +103,9 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		}
 		// Everything the reader gets from here on goes to the inbox
 		// with this connection's ordinal, before the next connection's.
-		select {
-		case <-readerDone:
-		case <-conn.Done():
-		}
+		// The connection ends when the reader reaches the end of the
+		// stream or stops, or after the transport's close timeout.
+		<-conn.Done()
 	}
 	cause := context.Cause(ctx)
 	if c.ctx.Err() != nil {

@@ -20,6 +20,9 @@ var (
 // drain its socket is as dead as one that does not answer.
 var errPingTimeout = errors.New("heartbeat: ping not written within its timeout")
 
+// errStopped cancels a ping's send when the monitor is stopped.
+var errStopped = errors.New("heartbeat: monitor stopped")
+
 // errNilPinger is returned by Start when it is given no connection.
 var errNilPinger = errors.New("heartbeat: Start needs a non-nil Pinger")
 

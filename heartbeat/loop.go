@@ -54,7 +54,7 @@ func (m *Monitor) step() {
 	if l.ended {
 		return
 	}
-	if m.ctx.Err() != nil || !m.tick(l) {
+	if m.stopped.Load() || !m.tick(l) {
 		m.end()
 	}
 }
@@ -197,7 +197,7 @@ func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
 	timeout := m.install(m.seq, now)
 	*p = probe{id: m.seq, deadline: now.Add(timeout), timeout: timeout, frames: frames, sent: now}
 
-	ctx := d.start(m.ctx, timeout)
+	ctx := d.start(timeout)
 	err := m.send(ctx, m.seq)
 	d.stop()
 	switch {
@@ -226,7 +226,7 @@ func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
 // finish records why the monitor ends, unless Stop got there first: a
 // stopped monitor reports no cause, whatever its last Ping returned.
 func (m *Monitor) finish(err error) {
-	if m.ctx.Err() == nil {
+	if !m.stopped.Load() {
 		m.err = err
 		if f := m.opts.OnDead; f != nil {
 			f(err)
@@ -263,15 +263,19 @@ type sendDeadline struct {
 	due     time.Time // when the armed timeout ends
 	last    uint64
 	stopped bool
+	aborted bool // Stop was called: every send is cancelled
 }
 
 // start arms the deadline for a send bounded by timeout and returns the
 // context to send with.
-func (d *sendDeadline) start(parent context.Context, timeout time.Duration) context.Context {
+func (d *sendDeadline) start(timeout time.Duration) context.Context {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ctx == nil || d.ctx.Err() != nil {
-		d.ctx, d.cancel = context.WithCancelCause(parent)
+		d.ctx, d.cancel = context.WithCancelCause(context.Background())
+	}
+	if d.aborted {
+		d.cancel(errStopped)
 	}
 	if d.progress != nil {
 		d.last = d.progress()
@@ -304,6 +308,16 @@ func (d *sendDeadline) expire() {
 		}
 	}
 	d.cancel(errPingTimeout)
+}
+
+// abort cancels the send in progress, and every later one, for Stop.
+func (d *sendDeadline) abort() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.aborted = true
+	if d.cancel != nil {
+		d.cancel(errStopped)
+	}
 }
 
 func (d *sendDeadline) stop() {

@@ -38,9 +38,12 @@ type Monitor struct {
 
 	loop loop // the timer's state (loop.go)
 
-	ctx    context.Context // cancelled by Stop
-	cancel context.CancelFunc
-	done   chan struct{} // closed, under loop.mu, when the monitor ends
+	// stopped is set by Stop, which also aborts a ping being sent. No
+	// context of the monitor's own: a cancellable context and the link
+	// its send deadline's makes to it cost an idle connection half a
+	// kilobyte.
+	stopped atomic.Bool
+	done    chan struct{} // closed, under loop.mu, when the monitor ends
 	err    error         // written before done is closed
 }
 
@@ -76,7 +79,6 @@ func Start(p Pinger, opts Options) (*Monitor, error) {
 			return p.Ping(ctx, binary.BigEndian.AppendUint64(make([]byte, 0, 8), id))
 		}
 	}
-	m.ctx, m.cancel = context.WithCancel(context.Background())
 	// The schedule is fixed here, not at the first firing, so that the
 	// first ping is due exactly one Interval after Start however late the
 	// firing runs. The lock keeps a firing from running before the loop
@@ -115,8 +117,9 @@ func (m *Monitor) Err() error {
 // use; it leaves a cause already reported in place. It must not be called
 // from OnDead or from the Pinger.
 func (m *Monitor) Stop() {
-	m.cancel()
+	m.stopped.Store(true)
 	l := &m.loop
+	l.d.abort() // a firing blocked in a send holds loop.mu until it returns
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.ended {

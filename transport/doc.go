@@ -82,7 +82,9 @@
 // A client masks every frame it sends and a server never does (RFC 6455
 // §5.1); each side fails the connection with 1002 when the peer gets this
 // wrong. Masking keys come from a ChaCha8 generator seeded per connection
-// from crypto/rand, and handshake keys from crypto/rand directly.
+// from crypto/rand (made with the first data frame; control frames sent
+// before it draw their keys from crypto/rand directly), and handshake keys
+// from crypto/rand directly.
 //
 // # Compression
 //

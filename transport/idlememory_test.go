@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -37,9 +38,37 @@ func TestPingsAloneMakeNoWriteBuffer(t *testing.T) {
 	assert.Equal(t, full, <-pong)
 	assert.Nil(t, cc.wr.buf, "client write buffer")
 	assert.Nil(t, sc.wr.buf, "server write buffer")
+	assert.Nil(t, cc.wr.keys.rng, "client key generator: pings draw their keys one at a time")
 	require.NoError(t, cc.Write(ctx, MessageBinary, []byte("data")))
 	assert.Equal(t, "data", string(<-got))
 	assert.NotNil(t, cc.wr.buf)
+	assert.NotNil(t, cc.wr.keys.rng)
+}
+
+// Control frames sent before any data frame are masked with keys drawn
+// one at a time, fresh for every frame (RFC 6455 §5.3), and the server
+// unmasks them correctly (the pongs above echo their payloads).
+func TestPingKeysFreshWithoutGenerator(t *testing.T) {
+	c, raw := rawServer(t, connConfig{})
+	ctx := context.Background()
+	seen := map[[4]byte]bool{}
+	go func() {
+		for range 32 {
+			if c.Ping(ctx, []byte("p")) != nil {
+				return
+			}
+		}
+	}()
+	br := bufio.NewReader(raw)
+	for range 32 {
+		h, p := readFrame(t, br)
+		require.Equal(t, OpPing, h.Opcode)
+		require.True(t, h.Masked)
+		require.Equal(t, "p", string(p), "unmasked payload")
+		seen[h.Mask] = true
+	}
+	require.Greater(t, len(seen), 30, "masking keys repeat: %d distinct of 32", len(seen))
+	require.Nil(t, c.wr.keys.rng)
 }
 
 // TestQuietConnectionHoldsNoReadBuffer: once a connection's traffic is

@@ -238,9 +238,10 @@ func (w *writer) sendControl(h Header, p []byte) error {
 	if w.c.client {
 		h.Masked = true
 		if w.keys.rng == nil {
-			w.keys = newKeySource()
+			h.Mask = oneKey() // see oneKey: no generator for pings alone
+		} else {
+			h.Mask = w.keys.next()
 		}
-		h.Mask = w.keys.next()
 	}
 	n := PutHeader(w.ctl[:], h)
 	k := copy(w.ctl[n:], p)
