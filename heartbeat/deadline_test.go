@@ -41,9 +41,10 @@ func (p *ctxPinger) Ping(ctx context.Context, payload []byte) error {
 }
 
 // TestPingsShareOneDeadline: the monitor runs on two timers for its whole
-// life, its own and the send deadline's, and every ping's send shares one
-// context: no context or timer per ping, so an idle connection's heartbeat
-// costs no allocation beyond the ping's payload.
+// life, its own and the send deadline's: no timer per ping. Each send has
+// a context of its own, let go when it returns, so that between pings an
+// idle connection holds none (with the watchers' table a Conn's write
+// leaves in it).
 func TestPingsShareOneDeadline(t *testing.T) {
 	clk := newFakeClock()
 	peer := &fakePeer{clk: clk, sig: clk.sig, reply: always(10 * time.Millisecond)}
@@ -60,7 +61,11 @@ func TestPingsShareOneDeadline(t *testing.T) {
 	h.requireAlive()
 	assert.Len(t, peer.sentCopy(), 20)
 	assert.Equal(t, 2, cc.afterFuncs, "timers made: the monitor's and the send deadline's")
-	assert.Len(t, p.ctxs, 1, "send contexts made")
+	assert.Len(t, p.ctxs, 20, "send contexts: one per ping")
+	m.loop.d.mu.Lock()
+	held := m.loop.d.ctx
+	m.loop.d.mu.Unlock()
+	assert.Nil(t, held, "between pings the monitor holds no send context")
 }
 
 // TestNoGoroutineBetweenPings: between its firings a monitor runs no

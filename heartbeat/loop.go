@@ -248,9 +248,8 @@ func nextTick(next, now time.Time, interval time.Duration) time.Time {
 // sendDeadline cancels a ping's send once its timeout passes, unless
 // Options.Progress grew meanwhile, in which case it waits another timeout.
 // Its timer's callback and the monitor's step share it under mu. It
-// lives as long as the monitor: its context and timer serve ping after
-// ping, and a new context is made only after one was cancelled (which
-// ends the monitor, unless the send won the race).
+// lives as long as the monitor and its timer serves ping after ping; each
+// send gets a context of its own, let go when the send returns.
 type sendDeadline struct {
 	clk      Clock
 	progress func() uint64
@@ -271,9 +270,7 @@ type sendDeadline struct {
 func (d *sendDeadline) start(timeout time.Duration) context.Context {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ctx == nil || d.ctx.Err() != nil {
-		d.ctx, d.cancel = context.WithCancelCause(context.Background())
-	}
+	d.ctx, d.cancel = context.WithCancelCause(context.Background())
 	if d.aborted {
 		d.cancel(errStopped)
 	}
@@ -320,11 +317,19 @@ func (d *sendDeadline) abort() {
 	}
 }
 
+// stop ends the send's deadline once the send has returned, and lets its
+// context go: a context that transport.Conn's writes have watched keeps
+// the table of its watchers (a few hundred bytes) for as long as it
+// lives, and an idle connection spends nearly all its time between pings.
 func (d *sendDeadline) stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.stopped = true
 	d.timer.Stop()
+	if d.cancel != nil {
+		d.cancel(nil)
+		d.ctx, d.cancel = nil, nil
+	}
 }
 
 // release frees the context and the timer when the monitor ends.
