@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sturdyws/sturdy/heartbeat"
@@ -24,40 +23,17 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	// is known to be ending: see draining.
 	readCtx, stopReader := context.WithCancel(c.ctx)
 	defer stopReader()
-	// Whatever ends the connection first (reader error, dead peer, write
-	// failure) cancels ctx; dropping the socket then unblocks the rest.
-	// On Close the supervisor closes with 1000 below instead, once the
-	// writer lets go; a peer that stopped reading can hold the writer
-	// forever, so after the close timeout the socket is dropped anyway.
-	// A write that found the peer gone leaves the socket to the reader
-	// (draining): what the peer sent before it closed is still to be read,
-	// and the transport ends the connection within its close timeout.
-	var draining atomic.Bool
-	grace := time.AfterFunc(time.Hour, func() { _ = conn.CloseNow() })
-	grace.Stop()
-	dropped := make(chan struct{})
-	stopDrop := context.AfterFunc(ctx, func() {
-		defer close(dropped)
-		if c.ctx.Err() == nil {
-			if !draining.Load() {
-				_ = conn.CloseNow()
-				stopReader()
-			}
-			return
-		}
-		grace.Reset(c.closeTimeout())
-	})
+	e := newConnEnd(c, conn, cancel, stopReader)
+	stopClosing := context.AfterFunc(c.ctx, e.closing)
 	defer func() {
-		if !stopDrop() {
-			<-dropped // it ran, or runs now: wait, so nothing outlives serve
-		}
-		grace.Stop()
+		stopClosing()
+		e.finish()
 	}()
 
 	var wg sync.WaitGroup
 	mon, err := c.startHeartbeat(conn, func(err error) {
 		// A dead peer is dropped locally as an abnormal closure.
-		cancel(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
+		e.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
 	})
 	if err != nil {
 		_ = conn.CloseNow()
@@ -66,12 +42,8 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		cancel(c.readLoop(readCtx, conn, ordinal, mon))
-		if draining.Load() {
-			// Whatever ended the drain, the supervisor waits for the
-			// connection to end.
-			_ = conn.CloseNow()
-		}
+		e.end(c.readLoop(readCtx, conn, ordinal, mon))
+		e.readerDone()
 	}()
 
 	// A connection that stays up for the stable period resets the backoff
@@ -91,13 +63,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		defer c.confirm.Store(nil)
 	}
 	c.q.Rewind()
-	if err := c.writeLoop(ctx, conn, cf); err != nil {
-		// The transport keeps a connection open after a failed write only
-		// while its reader drains what the gone peer sent.
-		draining.Store(ctx.Err() == nil && conn.Err() == nil)
-		cancel(err)
-	}
-	if draining.Load() {
+	if err := c.writeLoop(ctx, conn, cf); err != nil && e.writeFailed(ctx, err) {
 		if h := c.opts.drainHook; h != nil {
 			h()
 		}
