@@ -77,7 +77,7 @@ func (a ConnectAttempt) Duration() time.Duration { return a.End.Sub(a.Start) }
 // attemptBegin starts the record of an attempt; the supervisor owns it.
 func (c *Client) attemptBegin(n int) {
 	if c.opts.Observer != nil {
-		c.att = ConnectAttempt{Attempt: n, Start: time.Now()}
+		c.ob.att = ConnectAttempt{Attempt: n, Start: time.Now()}
 	}
 }
 
@@ -88,9 +88,9 @@ func (c *Client) attemptDialing(rawURL string, dopts *transport.DialOptions) {
 	if c.opts.Observer == nil {
 		return
 	}
-	c.att.Dialing = time.Now()
+	c.ob.att.Dialing = time.Now()
 	if u, err := url.Parse(rawURL); err == nil {
-		c.att.Scheme, c.att.Host, c.att.Port = serverOf(u)
+		c.ob.att.Scheme, c.ob.att.Host, c.ob.att.Port = serverOf(u)
 	}
 	dial := dopts.NetDialContext
 	if dial == nil {
@@ -99,11 +99,11 @@ func (c *Client) attemptDialing(rawURL string, dopts *transport.DialOptions) {
 	dopts.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := dial(ctx, network, addr)
 		if err == nil {
-			c.att.Dialed = time.Now()
+			c.ob.att.Dialed = time.Now()
 		}
 		return nc, err
 	}
-	if c.att.Scheme == "wss" {
+	if c.ob.att.Scheme == "wss" {
 		cfg := &tls.Config{}
 		if dopts.TLSConfig != nil {
 			cfg = dopts.TLSConfig.Clone()
@@ -117,7 +117,7 @@ func (c *Client) attemptDialing(rawURL string, dopts *transport.DialOptions) {
 					return err
 				}
 			}
-			c.att.Secured = time.Now()
+			c.ob.att.Secured = time.Now()
 			return nil
 		}
 		dopts.TLSConfig = cfg
@@ -127,7 +127,7 @@ func (c *Client) attemptDialing(rawURL string, dopts *transport.DialOptions) {
 // attemptUpgraded marks the end of the WebSocket handshake.
 func (c *Client) attemptUpgraded() {
 	if c.opts.Observer != nil {
-		c.att.Upgraded = time.Now()
+		c.ob.att.Upgraded = time.Now()
 	}
 }
 
@@ -137,7 +137,7 @@ func (c *Client) attemptEnd(err error, conn uint64) {
 	if c.opts.Observer == nil {
 		return
 	}
-	a := c.att
+	a := c.ob.att
 	a.End, a.Err = time.Now(), err
 	switch {
 	case err == nil:

@@ -37,10 +37,8 @@ type Client struct {
 	inbox   *inbox
 	deadLog deadLetterLog
 
-	// Owned by the supervisor goroutine, for Options.Observer: the
-	// attempt in progress and the replay to report.
-	att    ConnectAttempt
-	replay replayMark
+	// Owned by the supervisor goroutine; nil without Options.Observer.
+	ob *observed
 
 	// gate is held for reading by the calls that use the queue on the
 	// application's goroutines (SendMessage, Ack, AckThrough), and taken
@@ -110,6 +108,9 @@ func Start(ctx context.Context, opts Options) (*Client, error) {
 		// A queue built elsewhere (a queue.File, say) still reports its
 		// overflow and expiry here, after its own OnDrop.
 		h.AddOnDrop(c.queueDropped)
+	}
+	if o.Observer != nil {
+		c.ob = new(observed)
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	c.observeStarted()

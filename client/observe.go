@@ -19,6 +19,14 @@ import (
 
 // replayMark is what the writer needs to report the replay after a
 // reconnect. The supervisor goroutine owns it (it is also the writer).
+// observed is what the supervisor records for Options.Observer, made only
+// when one is set: a Client without an Observer (an idle fleet's) does
+// not carry its 300 bytes.
+type observed struct {
+	att    ConnectAttempt // the attempt in progress
+	replay replayMark     // the replay to report
+}
+
 type replayMark struct {
 	droppedAt time.Time // when the last connection ended; zero before one has
 	upAt      time.Time // when the connection the replay is armed for came up (Connected)
@@ -90,7 +98,7 @@ func (c *Client) noteSent(batch []queue.Entry) {
 		n += len(batch[i].Payload)
 	}
 	c.opts.Observer.MessagesSent(len(batch), n)
-	if m := &c.replay; m.messages > 0 {
+	if m := &c.ob.replay; m.messages > 0 {
 		// The first flush on the connection, or the first that carried
 		// anything: a replay if what it carried waited from before the
 		// connection came up, rather than all of that having expired.
@@ -106,7 +114,7 @@ func (c *Client) noteSent(batch []queue.Entry) {
 // what waits in the queue since. What is sent once the state is
 // Connected is not part of the replay.
 func (c *Client) armReplay(ch StateChange) {
-	m := &c.replay
+	m := &c.ob.replay
 	switch {
 	case ch.From == Connected:
 		m.droppedAt, m.messages = ch.At, 0

@@ -16,6 +16,9 @@ import (
 func TestObserverCallsAllocateNothing(t *testing.T) {
 	for _, obs := range []Observer{nil, NopObserver{}} {
 		c := &Client{opts: Options{Observer: obs}}
+		if obs != nil {
+			c.ob = new(observed) // as Start makes it
+		}
 		batch := []queue.Entry{{Seq: 1, Payload: make([]byte, 64)}, {Seq: 2, Payload: make([]byte, 10)}}
 		d := DeadLetter{Reason: ReasonExpired, Payload: []byte("x")}
 		ch := StateChange{From: Connecting, To: Connected, Conn: 1, At: time.Now()}
@@ -45,6 +48,9 @@ func BenchmarkObserverPerMessage(b *testing.B) {
 	}{{"unset", nil}, {"nop", NopObserver{}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := &Client{opts: Options{Observer: bc.obs}}
+			if bc.obs != nil {
+				c.ob = new(observed) // as Start makes it
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				c.observeReceived(transport.MessageBinary, 64)
