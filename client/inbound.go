@@ -56,35 +56,39 @@ func (p InboundPolicy) String() string {
 // that does not keep up.
 const inboundLogEvery = time.Second
 
-// deliver hands a received message to the inbox under the inbound policy.
-// Under InboundWait it waits for room until ctx ends, pausing the
-// heartbeat meanwhile; it returns ctx's cause then.
-func (c *Client) deliver(ctx context.Context, m Inbound, mon *heartbeat.Monitor, lastWarn *time.Time) error {
-	ok, dropped := c.inbox.tryPush(m)
-	if dropped > 0 {
-		if now := time.Now(); now.Sub(*lastWarn) >= inboundLogEvery {
-			*lastWarn = now
-			n, bytes, total, _ := c.inbox.stats()
-			c.opts.Logger.Warn("program not reading fast enough: received messages discarded",
-				"policy", c.opts.InboundPolicy.String(), "dropped_total", total, "backlog", n, "backlog_bytes", bytes)
+// deliver hands received messages, oldest first, to the inbox under the
+// inbound policy, with the same outcome as handing them one by one. Under
+// InboundWait it waits for room until ctx ends, pausing the heartbeat
+// meanwhile; it returns ctx's cause then.
+func (c *Client) deliver(ctx context.Context, ms []Inbound, mon *heartbeat.Monitor, lastWarn *time.Time) error {
+	for len(ms) > 0 {
+		taken, dropped := c.inbox.add(ms, false)
+		if dropped > 0 {
+			if now := time.Now(); now.Sub(*lastWarn) >= inboundLogEvery {
+				*lastWarn = now
+				n, bytes, total, _ := c.inbox.stats()
+				c.opts.Logger.Warn("program not reading fast enough: received messages discarded",
+					"policy", c.opts.InboundPolicy.String(), "dropped_total", total, "backlog", n, "backlog_bytes", bytes)
+			}
 		}
-	}
-	if ok {
-		return nil
-	}
-	// The program is not keeping up: while it holds the reader up, pongs
-	// cannot be read, which must not pass for a dead peer.
-	n, bytes, _, _ := c.inbox.stats()
-	c.opts.Logger.Warn("program not reading: reader waits, heartbeat paused",
-		"backlog", n, "backlog_bytes", bytes)
-	if mon != nil {
-		mon.Pause()
-	}
-	if err := c.inbox.push(ctx, m); err != nil {
-		return err
-	}
-	if mon != nil {
-		mon.Resume()
+		if ms = ms[taken:]; len(ms) == 0 {
+			return nil
+		}
+		// The program is not keeping up: while it holds the reader up,
+		// pongs cannot be read, which must not pass for a dead peer.
+		n, bytes, _, _ := c.inbox.stats()
+		c.opts.Logger.Warn("program not reading: reader waits, heartbeat paused",
+			"backlog", n, "backlog_bytes", bytes)
+		if mon != nil {
+			mon.Pause()
+		}
+		if err := c.inbox.push(ctx, ms[0]); err != nil {
+			return err
+		}
+		if mon != nil {
+			mon.Resume()
+		}
+		ms = ms[1:]
 	}
 	return nil
 }
