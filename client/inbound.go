@@ -27,7 +27,7 @@ const (
 	// as TCP would: nothing received is discarded. While the reader waits
 	// the heartbeat is paused (pongs cannot be read, which must not pass
 	// for a dead peer), Stats.ReaderStalled is true and a warning is
-	// logged. Choose it for request/response protocols where every reply
+	// logged (at most one line a second). Choose it for request/response protocols where every reply
 	// matters and the program always reads.
 	InboundWait
 
@@ -76,9 +76,15 @@ func (c *Client) deliver(ctx context.Context, ms []Inbound, mon *heartbeat.Monit
 		}
 		// The program is not keeping up: while it holds the reader up,
 		// pongs cannot be read, which must not pass for a dead peer.
-		n, bytes, _, _ := c.inbox.stats()
-		c.opts.Logger.Warn("program not reading: reader waits, heartbeat paused",
-			"backlog", n, "backlog_bytes", bytes)
+		// Warned at most once a second, as drops are (the two never
+		// share a policy, so they share the clock): a program a little
+		// slower than its feed stalls the reader again and again.
+		if now := time.Now(); now.Sub(*lastWarn) >= inboundLogEvery {
+			*lastWarn = now
+			n, bytes, _, _ := c.inbox.stats()
+			c.opts.Logger.Warn("program not reading: reader waits, heartbeat paused",
+				"backlog", n, "backlog_bytes", bytes)
+		}
 		if mon != nil {
 			mon.Pause()
 		}

@@ -49,7 +49,12 @@ func newInbox(max int, maxBytes int64, policy InboundPolicy) *inbox {
 	return &inbox{
 		max: max, maxBytes: maxBytes, policy: policy,
 		ready: make(chan struct{}, 1), room: make(chan struct{}, 1),
-		pool: pool{max: max, maxB: min(freeMaxBytes, maxBytes)},
+		// The pool holds up to an inbox's worth of buffers and the two
+		// batches the reader has in hand (its spares and the messages it
+		// is about to hand over): a full inbox that drains returns all of
+		// them, and a pool that kept fewer would drop the surplus and
+		// have the reader allocate again the next time the inbox fills.
+		pool: pool{max: max + 2*handoffMax, maxB: min(freeMaxBytes, maxBytes)},
 	}
 }
 

@@ -25,8 +25,8 @@ import (
 // batch, and the reader takes a batch's worth of spares in one visit
 // (settle) instead of one lock a message.
 
-// freeMaxBytes bounds the capacity the free list keeps, besides its
-// count bound of Options.InboundBuffer: a program that reads in bursts
+// freeMaxBytes bounds the capacity the pool keeps, besides its count
+// bound of Options.InboundBuffer plus two batches (see newInbox): a program that reads in bursts
 // (a scheduler that runs it for a while, then the reader) releases up to
 // a full inbox at once, and the reader then needs as many buffers. A
 // burst of large messages leaves at most this much pinned after it.
