@@ -80,8 +80,7 @@ func (b *inbox) tryPush(m Inbound) (ok bool, dropped int) {
 // It returns how many it took (kept or dropped by the policy), all of
 // them unless one does not fit under InboundWait; when wait is set, the
 // pusher is then marked as waiting, so the next pop signals it. A
-// waiting Read is woken once for the batch, and the pusher's spare
-// buffers are topped up after it (pool.settle).
+// waiting Read is woken once for the batch.
 func (b *inbox) add(ms []Inbound, wait bool) (taken, dropped int) {
 	b.mu.Lock()
 	for taken < len(ms) {
@@ -103,7 +102,6 @@ func (b *inbox) add(ms []Inbound, wait bool) (taken, dropped int) {
 	if wake {
 		signal(b.ready)
 	}
-	b.pool.settle()
 	return taken, dropped
 }
 

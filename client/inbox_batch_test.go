@@ -63,9 +63,10 @@ func TestInboxBatchMatchesOneByOne(t *testing.T) {
 }
 
 // TestPoolBounds: the pool keeps at most its count and byte bounds of
-// released buffers, counting the spares the pusher holds and has lent
-// out since its last settle, and never takes back the buffer released
-// just before (a double Release in a row).
+// released buffers, counting the spares the reader holds and has lent
+// out since its last settle, never takes back the buffer released just
+// before (a double Release in a row), and gets the unused spares back
+// when the reader ends.
 func TestPoolBounds(t *testing.T) {
 	p := &pool{max: 4, maxB: 1000}
 	a := make([]byte, 100)
@@ -78,17 +79,33 @@ func TestPoolBounds(t *testing.T) {
 	require.Equal(t, 4, p.n, "count bound")
 	p.put(make([]byte, 10, 1000))
 	require.Equal(t, 4, p.n)
-	// The pusher takes them all; lent ones still count until it settles.
+	// The reader takes them all; lent ones still count until it settles.
+	var sp spares
 	for range 4 {
-		require.NotNil(t, p.take())
+		require.NotNil(t, sp.take(p))
 	}
 	p.put(make([]byte, 100))
-	require.Equal(t, 4, p.n, "lent buffers count until the pusher settles")
-	require.Nil(t, p.take(), "empty: it settles and finds nothing")
+	require.Equal(t, 4, p.n, "lent buffers count until the reader settles")
+	require.Nil(t, sp.take(p), "empty: it settles and finds nothing")
 	require.Zero(t, p.n)
 	require.Zero(t, p.bytes)
 	p.put(make([]byte, 900))
 	p.put(make([]byte, 200))
 	require.Equal(t, 1, p.n, "byte bound")
 	require.Equal(t, int64(900), p.bytes)
+
+	// A reader that ends with spares in hand gives them back; what it
+	// lent is the program's and no longer counted.
+	q := &pool{max: 8, maxB: 1 << 20}
+	for range 5 {
+		q.put(make([]byte, 64))
+	}
+	var rd spares
+	require.NotNil(t, rd.take(q)) // takes all five as spares, lends one
+	require.Empty(t, q.free)
+	rd.giveBack(q)
+	require.Len(t, q.free, 4)
+	require.Equal(t, 4, q.n)
+	require.Equal(t, int64(4*64), q.bytes)
+	require.Empty(t, rd.bufs)
 }

@@ -23,9 +23,10 @@ func BenchmarkInboxHandoff(b *testing.B) {
 			go func() {
 				defer close(done)
 				held := make([]Inbound, 0, bc.batch)
+				var sp spares
 				for i := 0; i < b.N; {
 					for range min(bc.batch, b.N-i) {
-						p := in.pool.take()
+						p := sp.take(&in.pool)
 						if p == nil {
 							p = make([]byte, 64)
 						}
@@ -43,6 +44,7 @@ func BenchmarkInboxHandoff(b *testing.B) {
 					}
 					clear(held)
 					held = held[:0]
+					sp.settle(&in.pool)
 				}
 			}()
 			b.ReportAllocs()

@@ -34,10 +34,15 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 	// message whole in the Conn's buffer.
 	var one [1]Inbound
 	held, ahead := one[:0], 0
+	// The buffers released by the program that the reader reads into,
+	// taken off the pool a batch at a time; returned when it ends.
+	var sp spares
+	defer sp.giveBack(&in.pool)
 	handOver := func() error {
 		err := c.deliver(ctx, held, mon, &lastWarn)
 		clear(held) // the payloads are the inbox's now
 		held = held[:0]
+		sp.settle(&in.pool)
 		return err
 	}
 	for {
@@ -88,7 +93,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 			continue
 		}
 		m := Inbound{Type: typ, Payload: p, Conn: ordinal}
-		if next, ok := in.swap(p); ok {
+		if next, ok := in.swap(p, &sp); ok {
 			buf = next // p is the message's now
 		} else {
 			m.Payload = append([]byte(nil), p...)

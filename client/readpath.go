@@ -23,11 +23,12 @@ import (
 // The pool has a lock of its own, not the inbox's: Release on the
 // program's goroutine then never waits behind the reader handing over a
 // batch, and the reader takes a batch's worth of spares in one visit
-// (settle) instead of one lock a message.
+// (spares.settle, after each hand-over) instead of one lock a message.
 
 // freeMaxBytes bounds the capacity the pool keeps, besides its count
-// bound of Options.InboundBuffer plus two batches (see newInbox): a program that reads in bursts
-// (a scheduler that runs it for a while, then the reader) releases up to
+// bound of Options.InboundBuffer plus two batches (see newInbox): a
+// program that reads in bursts (a scheduler that runs it for a while,
+// then the reader) releases up to
 // a full inbox at once, and the reader then needs as many buffers. A
 // burst of large messages leaves at most this much pinned after it.
 const freeMaxBytes = 8 << 20
@@ -41,33 +42,20 @@ const freeMaxBytes = 8 << 20
 // never released simply belongs to the program. Safe for concurrent use.
 func (c *Client) Release(m Inbound) { c.inbox.pool.put(m.Payload) }
 
-// pool is where released buffers wait for the reader. Everything but
-// spares and the lent counts is guarded by mu; those belong to the
-// pusher (the live connection's reader), one at a time, and sit on a
-// cache line of their own: the pusher changes them with every message,
-// the program's Release takes mu with every message, and sharing a line
-// made each message move it between the two cores twice.
+// pool is where released buffers wait for the reader, guarded by mu.
+// The reader takes them a batch at a time into its spares, a local of its
+// own (readLoop), so its per-message path touches no memory the program's
+// Release writes.
 type pool struct {
 	mu    sync.Mutex
 	free  [][]byte
-	max   int   // bound on the buffers pooled (free and spares)
+	max   int   // bound on the buffers pooled (free, and the reader's spares)
 	maxB  int64 // bound on their capacity in bytes
-	n     int   // buffers pooled, as of the pusher's last settle
+	n     int   // buffers pooled, as of the reader's last settle
 	bytes int64 // their capacity
-
-	_         [cacheLine]byte
-	spares    [][]byte // the pusher's, taken off free by settle
-	lentN     int      // spares handed out since the last settle
-	lentBytes int64
-	_         [cacheLine]byte
 }
 
-// cacheLine is the padding that keeps fields two goroutines write on
-// different cache lines (64 bytes on amd64 and most arm64, 128 on
-// Apple's: the larger serves both).
-const cacheLine = 128
-
-// put pools p, unless the pool is at its bounds or p is the buffer put
+// put pools b, unless the pool is at its bounds or b is the buffer put
 // last: a message released twice in a row by mistake is caught that way
 // (a scan of the whole list cost more than the rest of a 64-byte
 // message's way), though not one released again later (hence Release's
@@ -90,47 +78,73 @@ func (p *pool) put(b []byte) {
 	p.mu.Unlock()
 }
 
-// settle, on the pusher, accounts for the spares lent out since the last
-// settle and tops the spares up to a batch's worth (spareMax, within
-// spareMaxBytes) from the free list, in one visit.
-func (p *pool) settle() {
-	if p.lentN == 0 && len(p.spares) > 0 {
+// spares are the buffers the reader took off the pool, and the count of
+// those it has lent out (with their messages) since it last settled with
+// the pool. They belong to the reader alone.
+type spares struct {
+	bufs      [][]byte
+	lentN     int
+	lentBytes int64
+}
+
+// settle accounts to p for the spares lent out since the last settle and
+// tops the spares up to a batch's worth (spareMax, within spareMaxBytes)
+// from the free list, in one visit.
+func (s *spares) settle(p *pool) {
+	if s.lentN == 0 && len(s.bufs) > 0 {
 		return
 	}
 	p.mu.Lock()
-	p.n -= p.lentN
-	p.bytes -= p.lentBytes
-	p.lentN, p.lentBytes = 0, 0
+	p.n -= s.lentN
+	p.bytes -= s.lentBytes
+	s.lentN, s.lentBytes = 0, 0
 	var held int64
-	for _, s := range p.spares {
-		held += int64(cap(s))
+	for _, b := range s.bufs {
+		held += int64(cap(b))
 	}
-	for n := len(p.free); n > 0 && len(p.spares) < spareMax && held < spareMaxBytes; n-- {
+	for n := len(p.free); n > 0 && len(s.bufs) < spareMax && held < spareMaxBytes; n-- {
 		b := p.free[n-1]
 		p.free[n-1] = nil
 		p.free = p.free[:n-1]
-		p.spares = append(p.spares, b)
+		s.bufs = append(s.bufs, b)
 		held += int64(cap(b))
 	}
 	p.mu.Unlock()
 }
 
-// take returns a spare for the pusher, settling first when it has none,
-// or nil when the pool is empty.
-func (p *pool) take() []byte {
-	if len(p.spares) == 0 {
-		p.settle()
+// take returns a spare, settling with p first when there is none, or nil
+// when the pool is empty.
+func (s *spares) take(p *pool) []byte {
+	if len(s.bufs) == 0 {
+		s.settle(p)
 	}
-	n := len(p.spares)
+	n := len(s.bufs)
 	if n == 0 {
 		return nil
 	}
-	b := p.spares[n-1]
-	p.spares[n-1] = nil
-	p.spares = p.spares[:n-1]
-	p.lentN++
-	p.lentBytes += int64(cap(b))
+	b := s.bufs[n-1]
+	s.bufs[n-1] = nil
+	s.bufs = s.bufs[:n-1]
+	s.lentN++
+	s.lentBytes += int64(cap(b))
 	return b
+}
+
+// giveBack settles and returns the spares not used to p's free list, when
+// the reader ends.
+func (s *spares) giveBack(p *pool) {
+	p.mu.Lock()
+	p.n -= s.lentN + len(s.bufs)
+	p.bytes -= s.lentBytes
+	for _, b := range s.bufs {
+		p.bytes -= int64(cap(b))
+	}
+	p.mu.Unlock()
+	for i, b := range s.bufs {
+		p.put(b)
+		s.bufs[i] = nil
+	}
+	*s = spares{}
 }
 
 // spareMax and spareMaxBytes bound the spares the pusher takes at once:
@@ -140,17 +154,18 @@ const (
 	spareMaxBytes = 256 << 10
 )
 
-// swap returns a buffer to replace the reader's buffer p, which then goes
-// to the program with the message p holds. It reports false, leaving p
-// with the reader (whose message is then copied out), when the pool is
-// empty, or when p is much larger than its message: a buffer grown for a
-// large message is not lent out for a small one, whose inbox accounting
-// counts only its length. Only the pusher calls it.
-func (b *inbox) swap(p []byte) ([]byte, bool) {
+// swap returns a buffer, one of the reader's spares, to replace the
+// reader's buffer p, which then goes to the program with the message p
+// holds. It reports false, leaving p with the reader (whose message is
+// then copied out), when the pool is empty, or when p is much larger than
+// its message: a buffer grown for a large message is not lent out for a
+// small one, whose inbox accounting counts only its length. Only the
+// pusher calls it.
+func (b *inbox) swap(p []byte, s *spares) ([]byte, bool) {
 	if cap(p) > 4*len(p) && cap(p) > swapSlack {
 		return nil, false
 	}
-	next := b.pool.take()
+	next := s.take(&b.pool)
 	return next, next != nil
 }
 
