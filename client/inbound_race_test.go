@@ -1,11 +1,7 @@
 package client_test
 
 import (
-	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sturdyws/sturdy/client"
-	"github.com/sturdyws/sturdy/transport"
 )
 
 // TestInboundUnderFire reads a fast feed that the server cuts every few
@@ -104,10 +99,11 @@ func inboundUnderFire(t *testing.T, policy client.InboundPolicy) {
 			}
 		}()
 	}
-	// Wait until the feed has cut the connection conns times and every
-	// reader has seen a good share, then stop.
+	// Wait until the feed has cut the connection conns times and the
+	// readers have read a good share, or one of them has failed (and
+	// stopped reading), then stop.
 	waitStats(t, ctx, c, func(s client.Stats) bool {
-		return feed.served.Load() > conns && s.Reconnects >= conns && total.Load() > 3*perConn
+		return failed.Load() != nil || feed.served.Load() > conns && s.Reconnects >= conns && total.Load() > 3*perConn
 	})
 	_ = c.Close()
 	wg.Wait()
@@ -123,49 +119,6 @@ func inboundUnderFire(t *testing.T, policy client.InboundPolicy) {
 	// that were in flight when a connection was cut.
 	assert.LessOrEqual(t, int64(s.Received)+int64(s.InboundDropped), feed.sent.Load())
 }
-
-// cuttingPusher is a feed that writes perConn stamped messages (numbered
-// from 1 on every connection) as fast as the connection takes them and
-// then drops the connection without a closing handshake.
-type cuttingPusher struct {
-	srv          *httptest.Server
-	served, sent atomic.Int64
-	wg           sync.WaitGroup
-}
-
-func newCuttingPusher(t *testing.T, size, perConn int) *cuttingPusher {
-	p := &cuttingPusher{}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := transport.Accept(w, r, &transport.AcceptOptions{NoIdleReads: true})
-		if err != nil {
-			return
-		}
-		p.wg.Add(1)
-		defer p.wg.Done()
-		defer conn.CloseNow()
-		p.served.Add(1)
-		msg := make([]byte, size)
-		for i := uint64(1); i <= uint64(perConn); i++ {
-			stamp(msg, i)
-			if conn.WriteBuffered(context.Background(), transport.MessageBinary, msg) != nil {
-				return
-			}
-			p.sent.Add(1)
-			if i%64 == 0 && conn.Flush(context.Background()) != nil {
-				return
-			}
-		}
-		_ = conn.Flush(context.Background())
-	}))
-	t.Cleanup(func() {
-		p.srv.CloseClientConnections()
-		p.srv.Close()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *cuttingPusher) url() string { return "ws" + strings.TrimPrefix(p.srv.URL, "http") }
 
 // TestReleasedBufferNotSharedAcrossHandOver: with one reader holding
 // every message it reads until the end, no two of them may share memory,
