@@ -145,49 +145,6 @@ func (h heartbeatConn) SendHeartbeat(ctx context.Context, payload []byte, binary
 	return h.Write(ctx, typ, payload)
 }
 
-// readLoop reads until the connection fails, feeding Read.
-func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uint64, mon *heartbeat.Monitor) error {
-	var buf []byte // the reader's: handed over with its message when a released one can replace it
-	var lastWarn time.Time
-	for {
-		typ, p, err := conn.ReadInto(context.Background(), buf)
-		if err != nil {
-			return err
-		}
-		buf = p
-		c.observeReceived(typ, len(p))
-		if mon != nil {
-			if mon.MessageReceived(p) { // counts as a frame received, too
-				continue
-			}
-		}
-		if ext := c.opts.AckExtractor; ext != nil {
-			var seq uint64
-			var isAck bool
-			if !c.guard("AckExtractor", func() { seq, isAck = ext(typ, p) }) {
-				return context.Cause(c.ctx)
-			}
-			if isAck {
-				_ = c.ackReceived(seq)
-				continue
-			}
-		}
-		if c.opts.InboundPolicy == InboundDiscard {
-			c.inbox.discarded()
-			continue
-		}
-		m := Inbound{Type: typ, Payload: p, Conn: ordinal}
-		if next, ok := c.inbox.swap(p); ok {
-			buf = next // p is the message's now
-		} else {
-			m.Payload = append([]byte(nil), p...)
-		}
-		if err := c.deliver(ctx, m, mon, &lastWarn); err != nil {
-			return err
-		}
-	}
-}
-
 // maxBatchBytes bounds the payload bytes one batch writes before its
 // flush: enough to fill a network round trip many times over, small enough
 // that a flush (and the confirmation that follows it in AtMostOnce) comes

@@ -27,7 +27,7 @@ const (
 	// as TCP would: nothing received is discarded. While the reader waits
 	// the heartbeat is paused (pongs cannot be read, which must not pass
 	// for a dead peer), Stats.ReaderStalled is true and a warning is
-	// logged. Choose it for request/response protocols where every reply
+	// logged (at most one line a second). Choose it for request/response protocols where every reply
 	// matters and the program always reads.
 	InboundWait
 
@@ -56,35 +56,45 @@ func (p InboundPolicy) String() string {
 // that does not keep up.
 const inboundLogEvery = time.Second
 
-// deliver hands a received message to the inbox under the inbound policy.
-// Under InboundWait it waits for room until ctx ends, pausing the
-// heartbeat meanwhile; it returns ctx's cause then.
-func (c *Client) deliver(ctx context.Context, m Inbound, mon *heartbeat.Monitor, lastWarn *time.Time) error {
-	ok, dropped := c.inbox.tryPush(m)
-	if dropped > 0 {
+// deliver hands received messages, oldest first, to the inbox under the
+// inbound policy, with the same outcome as handing them one by one. Under
+// InboundWait it waits for room until ctx ends, pausing the heartbeat
+// meanwhile; it returns ctx's cause then.
+func (c *Client) deliver(ctx context.Context, ms []Inbound, mon *heartbeat.Monitor, lastWarn *time.Time) error {
+	for len(ms) > 0 {
+		taken, dropped := c.inbox.add(ms, false)
+		if dropped > 0 {
+			if now := time.Now(); now.Sub(*lastWarn) >= inboundLogEvery {
+				*lastWarn = now
+				n, bytes, total, _ := c.inbox.stats()
+				c.opts.Logger.Warn("program not reading fast enough: received messages discarded",
+					"policy", c.opts.InboundPolicy.String(), "dropped_total", total, "backlog", n, "backlog_bytes", bytes)
+			}
+		}
+		if ms = ms[taken:]; len(ms) == 0 {
+			return nil
+		}
+		// The program is not keeping up: while it holds the reader up,
+		// pongs cannot be read, which must not pass for a dead peer.
+		// Warned at most once a second, as drops are (the two never
+		// share a policy, so they share the clock): a program a little
+		// slower than its feed stalls the reader again and again.
 		if now := time.Now(); now.Sub(*lastWarn) >= inboundLogEvery {
 			*lastWarn = now
-			n, bytes, total, _ := c.inbox.stats()
-			c.opts.Logger.Warn("program not reading fast enough: received messages discarded",
-				"policy", c.opts.InboundPolicy.String(), "dropped_total", total, "backlog", n, "backlog_bytes", bytes)
+			n, bytes, _, _ := c.inbox.stats()
+			c.opts.Logger.Warn("program not reading: reader waits, heartbeat paused",
+				"backlog", n, "backlog_bytes", bytes)
 		}
-	}
-	if ok {
-		return nil
-	}
-	// The program is not keeping up: while it holds the reader up, pongs
-	// cannot be read, which must not pass for a dead peer.
-	n, bytes, _, _ := c.inbox.stats()
-	c.opts.Logger.Warn("program not reading: reader waits, heartbeat paused",
-		"backlog", n, "backlog_bytes", bytes)
-	if mon != nil {
-		mon.Pause()
-	}
-	if err := c.inbox.push(ctx, m); err != nil {
-		return err
-	}
-	if mon != nil {
-		mon.Resume()
+		if mon != nil {
+			mon.Pause()
+		}
+		if err := c.inbox.push(ctx, ms[0]); err != nil {
+			return err
+		}
+		if mon != nil {
+			mon.Resume()
+		}
+		ms = ms[1:]
 	}
 	return nil
 }

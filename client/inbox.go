@@ -11,8 +11,8 @@ import (
 // messages of a channel cost an idle Client 10 KiB, twice what the rest of
 // its connection holds.
 //
-// One goroutine pushes at a time (the live connection's reader); any
-// number may pop. A side signals the other only when the other has said,
+// One goroutine pushes at a time (the live connection's reader), a batch
+// under one lock (see handoffMax); any number may pop. A side signals the other only when the other has said,
 // under the lock, that it is waiting: a stream where the application keeps
 // up, or falls behind, costs no channel operation per message. Tokens in
 // the two one-slot channels say that the state may have changed, never
@@ -30,12 +30,9 @@ type inbox struct {
 	dropped  uint64 // messages the policy discarded
 	stalled  bool   // the pusher waits for room
 
-	// free holds released payload buffers for the reader (readpath.go);
-	// spare is one that add took off it, under the lock it holds anyway,
-	// for the pusher's next swap. Only the pusher touches spare.
-	free      [][]byte
-	freeBytes int64
-	spare     []byte
+	// pool holds released payload buffers for the reader (readpath.go),
+	// under a lock of its own.
+	pool pool
 
 	readers int  // readers waiting in next
 	pusher  bool // the pusher found the inbox full and may be waiting
@@ -52,6 +49,12 @@ func newInbox(max int, maxBytes int64, policy InboundPolicy) *inbox {
 	return &inbox{
 		max: max, maxBytes: maxBytes, policy: policy,
 		ready: make(chan struct{}, 1), room: make(chan struct{}, 1),
+		// The pool holds up to an inbox's worth of buffers and the two
+		// batches the reader has in hand (its spares and the messages it
+		// is about to hand over): a full inbox that drains returns all of
+		// them, and a pool that kept fewer would drop the surplus and
+		// have the reader allocate again the next time the inbox fills.
+		pool: pool{max: max + 2*handoffMax, maxB: min(freeMaxBytes, maxBytes)},
 	}
 }
 
@@ -66,30 +69,60 @@ func (b *inbox) fits(size int) bool {
 // under InboundWait. The drop policies always report true: they make room
 // by discarding the oldest messages, or discard m, and count what they
 // discarded in dropped.
-func (b *inbox) tryPush(m Inbound) (ok bool, dropped int) { return b.add(m, false) }
+func (b *inbox) tryPush(m Inbound) (ok bool, dropped int) {
+	ms := [1]Inbound{m}
+	n, dropped := b.add(ms[:], false)
+	return n == 1, dropped
+}
 
-// add is tryPush that, when wait is set and m does not fit under
-// InboundWait, marks the pusher as waiting, so the next pop signals it.
-func (b *inbox) add(m Inbound, wait bool) (ok bool, dropped int) {
+// add offers ms, oldest first, under one lock: each as tryPush would, in
+// order, so a batch ends as the same messages pushed one by one would.
+// It returns how many it took (kept or dropped by the policy), all of
+// them unless one does not fit under InboundWait; when wait is set, the
+// pusher is then marked as waiting, so the next pop signals it. A
+// waiting Read is woken once for the batch.
+func (b *inbox) add(ms []Inbound, wait bool) (taken, dropped int) {
 	b.mu.Lock()
+	for taken < len(ms) {
+		ok, d := b.putLocked(ms[taken])
+		dropped += d
+		if !ok {
+			break
+		}
+		taken++
+	}
+	if taken < len(ms) {
+		b.pusher = b.pusher || wait
+		b.stalled = b.stalled || wait
+	} else {
+		b.pusher, b.stalled = false, false
+	}
+	wake := b.readers > 0 && b.n > 0
+	b.mu.Unlock()
+	if wake {
+		signal(b.ready)
+	}
+	return taken, dropped
+}
+
+// putLocked adds m, making room or discarding m as the policy says, and
+// reports false, leaving the inbox as it was, when m does not fit under
+// InboundWait. Called with mu held.
+func (b *inbox) putLocked(m Inbound) (ok bool, dropped int) {
 	if !b.fits(len(m.Payload)) {
 		switch b.policy {
 		case InboundDropNewest:
 			b.dropped++
-			b.recycleLocked(m.Payload) // the program never saw it
-			b.mu.Unlock()
+			b.pool.put(m.Payload) // the program never saw it
 			return true, 1
 		case InboundDropOldest:
 			for !b.fits(len(m.Payload)) {
-				b.recycleLocked(b.buf[b.head].Payload)
+				b.pool.put(b.buf[b.head].Payload)
 				b.discardOldest()
 				dropped++
 			}
 			b.dropped += uint64(dropped)
 		default:
-			b.pusher = b.pusher || wait
-			b.stalled = b.stalled || wait
-			b.mu.Unlock()
 			return false, 0
 		}
 	}
@@ -99,15 +132,6 @@ func (b *inbox) add(m Inbound, wait bool) (ok bool, dropped int) {
 	b.buf[(b.head+b.n)&(len(b.buf)-1)] = m
 	b.n++
 	b.bytes += int64(len(m.Payload))
-	b.pusher, b.stalled = false, false
-	if b.spare == nil {
-		b.spare = b.spareLocked()
-	}
-	wake := b.readers > 0
-	b.mu.Unlock()
-	if wake {
-		signal(b.ready)
-	}
 	return true, dropped
 }
 
@@ -122,7 +146,8 @@ func (b *inbox) discardOldest() {
 // push adds m, waiting for room until ctx is done (InboundWait).
 func (b *inbox) push(ctx context.Context, m Inbound) error {
 	for {
-		if ok, _ := b.add(m, true); ok {
+		ms := [1]Inbound{m}
+		if n, _ := b.add(ms[:], true); n == 1 {
 			return nil
 		}
 		select {

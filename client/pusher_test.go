@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sturdyws/sturdy/transport"
@@ -15,14 +16,23 @@ import (
 // fast as it takes them, each a copy of a template whose first 8 bytes are
 // the message's number, so a reader can tell every message from the
 // others. It is the feed for the inbound path's tests and benchmarks.
+// With perConn set, it writes that many messages to a connection
+// (numbered from 1 on each) and then drops it without a closing
+// handshake, so the Client reconnects.
 type pusher struct {
-	srv  *httptest.Server
-	size int
-	wg   sync.WaitGroup
+	srv          *httptest.Server
+	size         int
+	perConn      uint64
+	served, sent atomic.Int64 // connections accepted, messages written
+	wg           sync.WaitGroup
 }
 
-func newPusher(tb testing.TB, size int) *pusher {
-	p := &pusher{size: max(size, 8)}
+func newPusher(tb testing.TB, size int) *pusher { return newCuttingPusher(tb, size, 0) }
+
+// newCuttingPusher is a pusher that drops every connection after perConn
+// messages (never, with 0).
+func newCuttingPusher(tb testing.TB, size, perConn int) *pusher {
+	p := &pusher{size: max(size, 8), perConn: uint64(perConn)}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := transport.Accept(w, r, &transport.AcceptOptions{NoIdleReads: true})
 		if err != nil {
@@ -31,18 +41,21 @@ func newPusher(tb testing.TB, size int) *pusher {
 		p.wg.Add(1)
 		defer p.wg.Done()
 		defer conn.CloseNow()
+		p.served.Add(1)
 		msg := make([]byte, p.size)
-		for i := uint64(1); ; i++ {
+		for i := uint64(1); p.perConn == 0 || i <= p.perConn; i++ {
 			stamp(msg, i)
 			if err := conn.WriteBuffered(context.Background(), transport.MessageBinary, msg); err != nil {
 				return
 			}
+			p.sent.Add(1)
 			if i%64 == 0 {
 				if err := conn.Flush(context.Background()); err != nil {
 					return
 				}
 			}
 		}
+		_ = conn.Flush(context.Background())
 	}))
 	tb.Cleanup(func() {
 		p.srv.CloseClientConnections()

@@ -55,3 +55,63 @@ func (r *reader) readBuffered(dst []byte) (MessageType, []byte, bool) {
 	br.discard(hs + int(n))
 	return typ, dst, true
 }
+
+// BufferedMessages reports how many of the next messages, up to max,
+// are already whole in the Conn's read buffer, each one final text or
+// binary frame: that many calls to ReadInto now return without waiting
+// for the network. A reader that hands messages on in batches asks before
+// a read, and hands over what it holds when the answer is 0: the next
+// read may block. It counts 0 when another call holds the read side, and
+// stops at the first frame it cannot count cheaply (a fragment, a control
+// frame), so 0 never means that nothing is buffered. Safe for concurrent
+// use; it never reads from the network.
+func (c *Conn) BufferedMessages(max int) int {
+	r := &c.rd
+	if max <= 0 || !r.sem.tryAcquire() {
+		return 0
+	}
+	n := r.bufferedMessages(max)
+	release(r.sem)
+	return n
+}
+
+// bufferedMessages is BufferedMessages with the read side held.
+func (r *reader) bufferedMessages(max int) int {
+	if r.inMsg || r.c.ended.Load() {
+		return 0
+	}
+	br := &r.br
+	b := br.buf[br.r:br.w]
+	count := 0
+	for count < max && len(b) >= 2 {
+		if op := Opcode(b[0] & 0x0f); b[0]&0x80 == 0 || op != OpText && op != OpBinary {
+			break
+		}
+		hs := 2
+		if b[1]&0x80 != 0 {
+			hs += 4 // the masking key
+		}
+		switch b[1] & 0x7f {
+		case 126:
+			hs += 2
+		case 127:
+			hs += 8
+		}
+		if len(b) < hs {
+			break
+		}
+		n := uint64(b[1] & 0x7f)
+		switch n {
+		case 126:
+			n = uint64(binary.BigEndian.Uint16(b[2:]))
+		case 127:
+			n = binary.BigEndian.Uint64(b[2:])
+		}
+		if n > uint64(len(b)-hs) {
+			break
+		}
+		b = b[hs+int(n):]
+		count++
+	}
+	return count
+}

@@ -1,0 +1,103 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"github.com/sturdyws/sturdy/heartbeat"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// handoffMax bounds the messages the reader holds before it hands them to
+// the inbox. The reader holds messages only while the next one is already
+// whole in the Conn's buffer (transport.Conn.BufferedMessages), so holding
+// them delays none: they are handed over before any read that could wait
+// for the network. Handing over a batch under one lock, with one wake-up
+// of a waiting Read, is what lets a 64-byte feed cost the Client little
+// more than the bare Conn (docs/architecture.md); 64 messages are a read
+// buffer's worth of small ones, and few enough that Read gets the first
+// of them within microseconds.
+const handoffMax = 64
+
+// readLoop reads until the connection fails, feeding Read.
+func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uint64, mon *heartbeat.Monitor) error {
+	// What the loop needs of c, read once: the program's Read writes
+	// counters next to these fields with every message, and reading them
+	// per message would pull their cache line back to this core each time.
+	in, ext, discard := c.inbox, c.opts.AckExtractor, c.opts.InboundPolicy == InboundDiscard
+	observe := c.opts.Observer != nil
+	var buf []byte // the reader's: handed over with its message when a released one can replace it
+	var lastWarn time.Time
+	// held are the messages read and not yet handed over, oldest first;
+	// one is kept in place, so a connection whose messages come one at a
+	// time allocates no batch. ahead counts the reads known to find their
+	// message whole in the Conn's buffer.
+	var one [1]Inbound
+	held, ahead := one[:0], 0
+	// The buffers released by the program that the reader reads into,
+	// taken off the pool a batch at a time; returned when it ends.
+	var sp spares
+	defer sp.giveBack(&in.pool)
+	handOver := func() error {
+		err := c.deliver(ctx, held, mon, &lastWarn)
+		clear(held) // the payloads are the inbox's now
+		held = held[:0]
+		sp.settle(&in.pool)
+		return err
+	}
+	for {
+		if len(held) > 0 && ahead == 0 {
+			if len(held) < handoffMax {
+				ahead = conn.BufferedMessages(handoffMax - len(held))
+			}
+			if ahead == 0 {
+				if err := handOver(); err != nil {
+					return err
+				}
+			}
+		}
+		typ, p, err := conn.ReadInto(context.Background(), buf)
+		if err != nil {
+			// What was read before the failure is delivered, as it would
+			// have been one by one.
+			if len(held) > 0 {
+				if herr := handOver(); herr != nil {
+					return herr
+				}
+			}
+			return err
+		}
+		ahead = max(0, ahead-1)
+		buf = p
+		if observe {
+			c.noteReceived(typ, len(p))
+		}
+		if mon != nil {
+			if mon.MessageReceived(p) { // counts as a frame received, too
+				continue
+			}
+		}
+		if ext != nil {
+			var seq uint64
+			var isAck bool
+			if !c.guard("AckExtractor", func() { seq, isAck = ext(typ, p) }) {
+				return context.Cause(c.ctx)
+			}
+			if isAck {
+				_ = c.ackReceived(seq)
+				continue
+			}
+		}
+		if discard {
+			in.discarded()
+			continue
+		}
+		m := Inbound{Type: typ, Payload: p, Conn: ordinal}
+		if next, ok := in.swap(p, &sp); ok {
+			buf = next // p is the message's now
+		} else {
+			m.Payload = append([]byte(nil), p...)
+		}
+		held = append(held, m)
+	}
+}
