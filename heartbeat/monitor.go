@@ -44,7 +44,7 @@ type Monitor struct {
 	// kilobyte.
 	stopped atomic.Bool
 	done    chan struct{} // closed, under loop.mu, when the monitor ends
-	err    error         // written before done is closed
+	err     error         // written before done is closed
 }
 
 // Start validates opts and starts monitoring the connection behind p. The
