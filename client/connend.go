@@ -65,7 +65,7 @@ func (e *connEnd) end(cause error) {
 // drains what the gone peer sent; it reports whether that is so.
 func (e *connEnd) writeFailed(ctx context.Context, err error) (draining bool) {
 	e.mu.Lock()
-	e.draining = ctx.Err() == nil && e.conn.Err() == nil
+	e.draining = ctx.Err() == nil && e.conn.Err() == nil && e.conn.WriteBroken()
 	draining = e.draining
 	e.mu.Unlock()
 	e.end(err)

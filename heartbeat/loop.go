@@ -113,14 +113,14 @@ func (m *Monitor) tick(l *loop) bool {
 // scheduler pass. Called by the reader after the answer is recorded. It
 // never waits for a firing in progress (which may be held up sending a
 // ping): that firing reads the answer itself when it sets the timer.
-func (m *Monitor) rearm() {
+func (m *Monitor) rearm(id uint64) {
 	l := &m.loop
 	if !l.mu.TryLock() {
 		return
 	}
 	defer l.mu.Unlock()
-	if l.ended || l.p.judged {
-		return
+	if l.ended || l.p.judged || l.p.id != id {
+		return // a later ping's deadline stands
 	}
 	l.t.Reset(l.next.Sub(m.clock().Now()))
 }

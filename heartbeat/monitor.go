@@ -212,7 +212,7 @@ func (m *Monitor) answer(id uint64) {
 		m.rtt.add(rtt)
 	}
 	m.mu.Unlock()
-	m.rearm()
+	m.rearm(got)
 	if sample && m.opts.OnRTT != nil {
 		m.opts.OnRTT(rtt)
 	}

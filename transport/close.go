@@ -47,6 +47,10 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 
 // closeOutcome reports whether the closing handshake completed.
 func (c *Conn) closeOutcome() error {
+	if b := c.broken.Load(); b != nil {
+		// No close frame of ours went out: the peer's proves nothing.
+		return fmt.Errorf("%w: %w", ErrCloseIncomplete, b)
+	}
 	select {
 	case <-c.closeRcvd.get():
 		return nil

@@ -60,3 +60,7 @@ func (c *Conn) endCause(ce *CloseError) *CloseError {
 	}
 	return ce
 }
+
+// WriteBroken reports whether a write found the peer gone, leaving the
+// read side to drain (REVIEW: proposed accessor).
+func (c *Conn) WriteBroken() bool { return c.broken.Load() != nil }
