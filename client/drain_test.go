@@ -8,12 +8,36 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sturdyws/sturdy/internal/testctx"
 	"github.com/sturdyws/sturdy/transport"
 )
+
+// untilTestDeadline bounds a test's waits without a wall-clock bound.
+func untilTestDeadline(t *testing.T) context.Context { return testctx.UntilDeadline(t) }
+
+// wsServer starts a loopback WebSocket server that runs serve on every
+// connection it accepts (numbered from 1), closing the socket when serve
+// returns, and returns its ws:// URL. It stops when the test ends, after
+// the test's own deferred calls (a Client's Close among them).
+func wsServer(t *testing.T, serve func(n int, conn *transport.Conn)) string {
+	var conns atomic.Int32
+	var wg sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		conn, err := transport.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		serve(int(conns.Add(1)), conn)
+	}))
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close(); wg.Wait() })
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
 
 // sentSignal is an Observer that reports every flush that went out.
 type sentSignal struct {
@@ -34,28 +58,14 @@ func (s sentSignal) MessagesSent(int, int) {
 // race common). Here the reader is held on the first message until the
 // writer's write has failed and the supervisor knows it.
 func TestWriteToGoneServerDeliversWhatArrived(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
-	defer cancel()
-	if d, ok := t.Deadline(); ok {
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-time.Until(d)/10))
-		defer cancel()
-	}
+	ctx := untilTestDeadline(t)
 	// Once the second connection is up, everything the first one read
 	// must be in the inbox already: Read with this context returns what
 	// is waiting and fails fast on what was lost.
 	readCtx, secondUp := context.WithCancel(ctx)
 	defer secondUp()
-	var conns atomic.Int32
-	var serverWG sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		serverWG.Add(1)
-		defer serverWG.Done()
-		conn, err := transport.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer conn.CloseNow()
-		if conns.Add(1) > 1 {
+	url := wsServer(t, func(n int, conn *transport.Conn) {
+		if n > 1 {
 			secondUp()
 			for { // later connections stay open, quiet, until the client goes
 				if _, _, err := conn.Read(context.Background()); err != nil {
@@ -64,13 +74,12 @@ func TestWriteToGoneServerDeliversWhatArrived(t *testing.T) {
 			}
 		}
 		for _, p := range []string{"price 1", "price 2", "price 3"} {
-			if conn.Write(r.Context(), transport.MessageText, []byte(p)) != nil {
+			if conn.Write(context.Background(), transport.MessageText, []byte(p)) != nil {
 				return
 			}
 		}
 		// Returning closes the socket: what the client writes next is reset.
-	}))
-	defer func() { srv.CloseClientConnections(); srv.Close(); serverWG.Wait() }()
+	})
 
 	release := make(chan struct{})
 	var held atomic.Bool
@@ -79,7 +88,7 @@ func TestWriteToGoneServerDeliversWhatArrived(t *testing.T) {
 	var first atomic.Pointer[transport.Conn]
 	obs := sentSignal{sent: make(chan struct{}, 1)}
 	opts := Options{
-		URL:              "ws" + strings.TrimPrefix(srv.URL, "http"),
+		URL:              url,
 		DisableHeartbeat: true,
 		Observer:         obs,
 		AckExtractor: func(_ transport.MessageType, p []byte) (uint64, bool) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sturdyws/sturdy/client"
+	"github.com/sturdyws/sturdy/internal/testctx"
 	"github.com/sturdyws/sturdy/queue"
 )
 
@@ -106,15 +107,7 @@ func indexOf(cs []client.StateChange, s client.State, n int) int {
 // the test binary's -timeout would stop it. No wall-clock bound of its own:
 // the 10,000-message delivery test took 66 s beside CPU burners with
 // GOMAXPROCS=1, past the 60 s this used to allow.
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	if d, ok := t.Deadline(); ok {
-		ctx, cancel = context.WithDeadline(context.Background(), d.Add(-time.Until(d)/10))
-	}
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testctx.UntilDeadline(t) }
 
 // fastBackoff retries after a fixed, short delay so policy tests run fast.
 func fastBackoff() backoff.BackOff { return backoff.NewConstantBackOff(5 * time.Millisecond) }

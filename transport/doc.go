@@ -70,7 +70,8 @@
 // what the peer sent before it closed may still be waiting to be read, so
 // the read side stays open until the reader reaches the end of the stream,
 // or for at most the close timeout, and the Conn then ends with the
-// write's error. Err is nil meanwhile; Close sends no close frame.
+// write's error. Err is nil meanwhile (WriteBroken reports the state);
+// Close sends no close frame and reports the handshake incomplete.
 //
 // Errors are safe to log: URLs lose their user info and query, header
 // values (Authorization, Cookie, Proxy-Authorization) are never printed,

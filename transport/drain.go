@@ -61,6 +61,9 @@ func (c *Conn) endCause(ce *CloseError) *CloseError {
 	return ce
 }
 
-// WriteBroken reports whether a write found the peer gone, leaving the
-// read side to drain (REVIEW: proposed accessor).
+// WriteBroken reports whether a write found the peer gone: writes fail,
+// and the read side stays open until it has drained what the peer sent
+// (or the close timeout passes), when the Conn ends. A program that keeps
+// a connection after a write error can tell this from a local failure
+// with it. Safe for concurrent use.
 func (c *Conn) WriteBroken() bool { return c.broken.Load() != nil }

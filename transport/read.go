@@ -416,8 +416,9 @@ func (r *reader) control(h Header) error {
 		// §5.5.2: answer with a pong carrying the same payload, unless a
 		// close frame has already gone out.
 		if !c.closeSent.Load() {
+			// A pong that found the peer gone broke only the write
+			// side: the reader reads on, draining (drain.go).
 			if err := c.wr.control(OpPong, p, c.writeTimeout); err != nil && !errors.Is(err, ErrClosed) && c.broken.Load() == nil {
-				// (REVIEW) a pong that found the peer gone broke only the write side: read on
 				return err
 			}
 		}

@@ -3,13 +3,8 @@ package client
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -34,25 +29,17 @@ func (q *markFailsOnce) MarkSending(uint64) error {
 	return nil
 }
 
-// REVIEW: a writer error that is not a transport write error (here the
-// durable queue's mark failing) leaves the Conn open, so serve takes it for
-// a drain and waits on conn.Done() forever: no reconnect, and nothing sent
-// after it ever leaves, while the peer is healthy.
-func TestReviewWriterErrorWithOpenConnDoesNotHangServe(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
+// A writer error that is not the transport's (here the durable queue's
+// mark failing) leaves the Conn open; it must not pass for a drain after a
+// gone peer, or the supervisor would wait for the connection to end
+// forever: no reconnect, and nothing sent after it ever leaving, while the
+// peer is healthy.
+func TestQueueErrorIsNoDrain(t *testing.T) {
+	ctx := untilTestDeadline(t)
 	var conns atomic.Int32
 	got := make(chan string, 16)
-	var wg sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wg.Add(1)
-		defer wg.Done()
-		conn, err := transport.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer conn.CloseNow()
-		conns.Add(1)
+	url := wsServer(t, func(n int, conn *transport.Conn) {
+		conns.Store(int32(n))
 		for {
 			_, p, err := conn.Read(context.Background())
 			if err != nil {
@@ -60,11 +47,10 @@ func TestReviewWriterErrorWithOpenConnDoesNotHangServe(t *testing.T) {
 			}
 			got <- string(p)
 		}
-	}))
-	defer func() { srv.CloseClientConnections(); srv.Close(); wg.Wait() }()
+	})
 
 	c, err := Start(ctx, Options{
-		URL:      "ws" + strings.TrimPrefix(srv.URL, "http"),
+		URL:      url,
 		Queue:    &markFailsOnce{Memory: queue.NewMemory(queue.Options{})},
 		Delivery: AtMostOnce,
 	})

@@ -8,16 +8,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// REVIEW: rearm moves the timer to the next tick for the ping that is
-// current when it runs, not for the ping whose answer called it. A reader
+// rearm moves the timer to the next tick only for the ping whose answer
+// called it, never for a later one. A reader
 // descheduled between answer's expected.Store(0) and rearm's TryLock lets
 // the tick's firing send ping 2 (timer set to ping 2's deadline, 40 s);
-// rearm then takes the lock, sees an unjudged probe, and moves the timer
-// to the next tick (45 s): ping 2's silence is judged 5 s late (with
-// AdaptiveTimeout, up to Interval−MinTimeout late). AnyFrame makes the
-// window real: the late pong of a judged-alive ping can land just before
-// a tick.
-func TestReviewRearmRacingATickKeepsTheNewPingsDeadline(t *testing.T) {
+// a rearm for any ping would then move the timer to the next tick (45 s)
+// and judge ping 2's silence 5 s late (with AdaptiveTimeout, up to
+// Interval−MinTimeout late). AnyFrame makes the window real: the late pong
+// of a judged-alive ping can land just before a tick.
+func TestRearmRacingATickKeepsTheNewPingsDeadline(t *testing.T) {
 	for _, split := range []bool{false, true} {
 		h := newHarness(t, Options{Interval: 15 * time.Second, Timeout: 10 * time.Second, Mode: AnyFrame}, &fakePeer{})
 		h.advanceTo(15 * time.Second) // ping 1
