@@ -219,6 +219,24 @@ func (h *harness) requireAlive() {
 	}
 }
 
+// dieAt checks that the monitor is alive just before at (an offset from
+// start) and has ended at at, and returns its cause.
+func (h *harness) dieAt(at time.Duration) error {
+	h.t.Helper()
+	h.advanceTo(at - 1)
+	h.requireAlive()
+	h.advance(1)
+	return h.requireDead()
+}
+
+// deadAt is dieAt for a monitor that must end with a *DeadError.
+func (h *harness) deadAt(at time.Duration) *DeadError {
+	h.t.Helper()
+	var dead *DeadError
+	require.ErrorAs(h.t, h.dieAt(at), &dead)
+	return dead
+}
+
 // sentAt returns when each heartbeat was sent, as offsets from start.
 func (h *harness) sentAt() []time.Duration {
 	var at []time.Duration

@@ -21,10 +21,7 @@ func TestPingErrorEndsMonitor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, Options{Strategy: tt.strategy}, &fakePeer{err: boom})
-			h.advanceTo(15*s - 1)
-			h.requireAlive()
-			h.advance(1)
-			err := h.requireDead()
+			err := h.dieAt(15 * s)
 			assert.ErrorIs(t, err, boom)
 			assert.NotErrorIs(t, err, ErrDead)
 			h.advance(time.Minute)
@@ -132,9 +129,5 @@ func TestPause(t *testing.T) {
 	h.requireAlive()
 	assert.Len(t, h.sentAt(), 4, "pings at 15, 30, 45 and 60 s")
 	h.m.Resume()
-	h.advanceTo(70*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	var dead *DeadError
-	require.ErrorAs(t, h.requireDead(), &dead)
+	h.deadAt(70 * s)
 }

@@ -145,10 +145,7 @@ func TestMonitorTimeline(t *testing.T) {
 				return
 			}
 
-			h.advanceTo(tt.wantDead - 1)
-			h.requireAlive()
-			h.advance(1)
-			err := h.requireDead()
+			err := h.dieAt(tt.wantDead)
 
 			var dead *DeadError
 			require.ErrorAs(t, err, &dead)
@@ -214,11 +211,7 @@ func TestStrayPongsAreIgnored(t *testing.T) {
 			h.advanceTo(tt.at)
 			h.m.PongReceived(tt.pong)
 
-			h.advanceTo(tt.wantDead - 1)
-			h.requireAlive()
-			h.advance(1)
-			var dead *DeadError
-			require.ErrorAs(t, h.requireDead(), &dead)
+			dead := h.deadAt(tt.wantDead)
 			assert.Equal(t, tt.wantRTT, dead.LastRTT)
 			last, _ := h.m.RTT()
 			assert.Equal(t, tt.wantRTT, last)
@@ -341,11 +334,7 @@ func TestAdaptiveTimeout(t *testing.T) {
 				return tt.delays[n-1], true
 			}})
 			lastPing := time.Duration(len(tt.delays)+1) * 15 * s
-			h.advanceTo(lastPing + tt.wantWait - 1)
-			h.requireAlive()
-			h.advance(1)
-			var dead *DeadError
-			require.ErrorAs(t, h.requireDead(), &dead)
+			dead := h.deadAt(lastPing + tt.wantWait)
 			assert.Equal(t, tt.wantWait, dead.Waited)
 			assert.Len(t, h.sentAt(), len(tt.delays)+1)
 		})

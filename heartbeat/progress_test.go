@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // written stands for transport.Conn.BytesWritten: a count the test grows
@@ -42,11 +41,7 @@ func TestNoProgressHookDeadlineIsFinal(t *testing.T) {
 	var w written
 	h := newHarness(t, Options{}, &fakePeer{reply: always(25 * s)})
 	w.grow(h, 1*s, 200*s)
-	h.advanceTo(25*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	var dead *DeadError
-	require.ErrorAs(t, h.requireDead(), &dead)
+	dead := h.deadAt(25 * s)
 	assert.Equal(t, 10*s, dead.Waited)
 }
 
@@ -58,11 +53,7 @@ func TestProgressThatStopsIsDeath(t *testing.T) {
 	var w written
 	h := newHarness(t, Options{Progress: w.Progress}, &fakePeer{})
 	w.grow(h, 1*s, 30*s)
-	h.advanceTo(45*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	var dead *DeadError
-	require.ErrorAs(t, h.requireDead(), &dead)
+	dead := h.deadAt(45 * s)
 	assert.Equal(t, 30*s, dead.Waited, "Waited covers the whole wait")
 	assert.Equal(t, []time.Duration{15 * s}, h.sentAt(), "no other ping while one waits")
 }
@@ -73,11 +64,7 @@ func TestProgressIgnoresThePingItself(t *testing.T) {
 	var w written
 	peer := &fakePeer{onSend: func() { w.n.Add(14) }}
 	h := newHarness(t, Options{Progress: w.Progress}, peer)
-	h.advanceTo(25*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	var dead *DeadError
-	require.ErrorAs(t, h.requireDead(), &dead)
+	dead := h.deadAt(25 * s)
 	assert.Equal(t, 10*s, dead.Waited)
 }
 
@@ -119,10 +106,6 @@ func TestProgressExtendsAPingStillBeingWritten(t *testing.T) {
 func TestProgressStuckPingWithoutMovementIsDeath(t *testing.T) {
 	var w written
 	h := newHarness(t, Options{Progress: w.Progress}, &fakePeer{block: true})
-	h.advanceTo(25*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	var dead *DeadError
-	require.ErrorAs(t, h.requireDead(), &dead)
+	dead := h.deadAt(25 * s)
 	assert.Equal(t, 10*s, dead.Waited)
 }

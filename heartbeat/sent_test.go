@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // socket stands for a connection whose kernel reports what the peer's TCP
@@ -25,11 +24,7 @@ func TestSentFindsPeerThatAcksButNeverAnswers(t *testing.T) {
 	h := newHarness(t, Options{Progress: k.Acked, Sent: k.Sent}, &fakePeer{})
 	h.every(s, s, 200*s, func() { k.sent.Add(1000); k.acked.Store(k.sent.Load()) })
 	h.peer.onSend = func() { k.sent.Add(20); k.acked.Store(k.sent.Load()) }
-	h.advanceTo(25*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	var dead *DeadError
-	require.ErrorAs(t, h.requireDead(), &dead)
+	dead := h.deadAt(25 * s)
 	assert.Equal(t, 10*s, dead.Waited)
 }
 
@@ -60,10 +55,6 @@ func TestSentBoundsTheWaitOnceThePingCrossed(t *testing.T) {
 	k.sent.Store(150 << 10)
 	h.peer.onSend = func() { k.sent.Add(20) }
 	h.every(s, s, 200*s, func() { k.sent.Add(16 << 10); k.acked.Add(16 << 10) })
-	h.advanceTo(35*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	var dead *DeadError
-	require.ErrorAs(t, h.requireDead(), &dead)
+	dead := h.deadAt(35 * s)
 	assert.Equal(t, 20*s, dead.Waited)
 }

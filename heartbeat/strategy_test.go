@@ -85,20 +85,14 @@ func TestAppLevelIgnoresControlPongs(t *testing.T) {
 	h.advanceTo(16 * s)
 	h.m.PongReceived([]byte{0, 0, 0, 0, 0, 0, 0, 1})
 	h.m.PongReceived(nil)
-	h.advanceTo(25*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	require.ErrorIs(t, h.requireDead(), ErrDead)
+	require.ErrorIs(t, h.dieAt(25*s), ErrDead)
 }
 
 func TestAppLevelUnsolicitedReply(t *testing.T) {
 	h := newHarness(t, Options{Strategy: Text("ping", "pong")}, &fakePeer{})
 	h.advanceTo(5 * s)
 	assert.True(t, h.m.MessageReceived([]byte("pong")), "swallowed")
-	h.advanceTo(25*s - 1)
-	h.requireAlive()
-	h.advance(1)
-	require.ErrorIs(t, h.requireDead(), ErrDead, "a reply before the ping proves nothing about it")
+	require.ErrorIs(t, h.dieAt(25*s), ErrDead, "a reply before the ping proves nothing about it")
 	last, _ := h.m.RTT()
 	assert.Zero(t, last)
 }
