@@ -176,8 +176,43 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 
 // Read returns the next received message, waiting across reconnects.
 // After the session ends it returns what was already received, then the
-// session's end error (matching ErrClosed or ErrFailed).
+// session's end error (matching ErrClosed or ErrFailed). The payload is
+// the program's (see Release).
 func (c *Client) Read(ctx context.Context) (Inbound, error) {
+	if m, ok := c.readDirect(nil); ok {
+		c.stats.received.Add(1)
+		return m, nil
+	}
+	return c.readInbox(ctx)
+}
+
+// ReadInto is Read for a program that hands its last payload back with
+// each call instead of calling Release: the cheapest way to read a hot
+// feed. dst becomes the Client's, as a released payload does: the
+// program must not touch it (nor anything sliced from it) after the
+// call. The payload returned is the program's; it is dst itself, with
+// the message copied in, when the next message is already whole in the
+// connection's buffer (copied from there on the calling goroutine, the
+// one copy any read makes) and fits, and otherwise another buffer the
+// Client read it into. A program that passes each payload back as the
+// next dst receives without allocating. On error dst is returned as the
+// payload, emptied.
+func (c *Client) ReadInto(ctx context.Context, dst []byte) (Inbound, error) {
+	if m, ok := c.readDirect(dst[:0]); ok {
+		c.stats.received.Add(1)
+		return m, nil
+	}
+	m, err := c.readInbox(ctx)
+	if err != nil {
+		m.Payload = dst[:0]
+		return m, err
+	}
+	c.inbox.pool.put(dst)
+	return m, nil
+}
+
+// readInbox waits for the next message the reader handed over.
+func (c *Client) readInbox(ctx context.Context) (Inbound, error) {
 	m, ok, err := c.inbox.next(ctx, c.done)
 	switch {
 	case err != nil:

@@ -39,6 +39,9 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		_ = conn.CloseNow()
 		return err
 	}
+	if c.opts.InboundPolicy != InboundDiscard {
+		c.inbox.direct.live.Store(&liveConn{conn: conn, mon: mon, ordinal: ordinal})
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -94,6 +97,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	_ = conn.CloseNow()
 	stopReader()
 	wg.Wait()
+	c.inbox.direct.live.Store(nil)
 	if cf != nil {
 		c.reportUnconfirmed(cf, cause)
 	}

@@ -41,6 +41,15 @@
 // program that releases what it has finished with receives without
 // allocating. After Release the program must not touch the payload, and
 // it releases a message at most once; not releasing is always safe.
+// ReadInto does the same in one call, for a program that hands each
+// payload back with its next read: the hot feed's way.
+//
+// While the program keeps up, Read and ReadInto take a message that is
+// already whole in the connection's read buffer themselves, on the
+// calling goroutine, instead of waiting for the reader goroutine to hand
+// it over; the reader still does every read that waits for the network,
+// and all the reading while the program does not read. Order is the
+// same either way.
 //
 // # The session's end
 //
@@ -70,8 +79,9 @@
 // never under a library lock, so a slow callback cannot stall the
 // connection. Three hooks run where their result is needed instead, and
 // must be quick: OnConnect on the supervisor (the replay waits for it, by
-// design), AckExtractor on the reader (it decides what the reader does with
-// a message), and Dial.OnPing/OnPong on whichever goroutine read the frame
+// design), AckExtractor where the message is taken off the connection (the
+// reader, or a Read taking it directly; it decides what becomes of the
+// message), and Dial.OnPing/OnPong on whichever goroutine read the frame
 // (see transport.Conn). Close stops them all and waits.
 //
 // # Observing

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // inbox holds received messages until Read takes them, oldest first, at
@@ -34,8 +35,15 @@ type inbox struct {
 	// under a lock of its own.
 	pool pool
 
-	readers int  // readers waiting in next
-	pusher  bool // the pusher found the inbox full and may be waiting
+	// direct lets Read take messages off the live connection itself
+	// (direct.go); count mirrors n for its look at an empty inbox, which
+	// takes no lock.
+	direct direct
+	count  atomic.Int32
+
+	readers atomic.Int32 // readers waiting in next; changed under mu, read also without it (readLoop)
+	pusher  bool         // the pusher found the inbox full and may be waiting
+	woke    bool         // the pusher's last add woke a waiting reader
 
 	ready chan struct{} // a message may be waiting: wakes a reader
 	room  chan struct{} // room may have opened: wakes the pusher
@@ -97,7 +105,9 @@ func (b *inbox) add(ms []Inbound, wait bool) (taken, dropped int) {
 	} else {
 		b.pusher, b.stalled = false, false
 	}
-	wake := b.readers > 0 && b.n > 0
+	wake := b.readers.Load() > 0 && b.n > 0
+	b.woke = wake
+	b.count.Store(int32(b.n))
 	b.mu.Unlock()
 	if wake {
 		signal(b.ready)
@@ -192,8 +202,9 @@ func (b *inbox) take() (Inbound, bool) {
 	}
 	m := b.buf[b.head] // the payload belongs to the application now
 	b.discardOldest()
+	b.count.Store(int32(b.n))
 	// Pass the wake on: another reader may be waiting for what is left.
-	more := b.n > 0 && b.readers > 0
+	more := b.n > 0 && b.readers.Load() > 0
 	room := b.pusher
 	b.mu.Unlock()
 	if room {
@@ -216,11 +227,14 @@ func (b *inbox) next(ctx context.Context, closed <-chan struct{}) (Inbound, bool
 		}
 		// Counted in under the lock that saw the inbox empty, so the next
 		// push signals.
-		b.readers++
+		b.readers.Add(1)
 		b.mu.Unlock()
 		if b.waitHook != nil {
 			b.waitHook()
 		}
+		// The reader may have stepped back from a buffer Read was taking
+		// messages from (direct.go): a Read that waits needs it reading.
+		signal(b.room)
 		select {
 		case <-b.ready:
 			b.stopWaiting()
@@ -238,7 +252,7 @@ func (b *inbox) next(ctx context.Context, closed <-chan struct{}) (Inbound, bool
 // stopWaiting counts a reader out of the waiting ones.
 func (b *inbox) stopWaiting() {
 	b.mu.Lock()
-	b.readers--
+	b.readers.Add(-1)
 	b.mu.Unlock()
 }
 

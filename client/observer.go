@@ -57,11 +57,14 @@ type Observer interface {
 	// not counted.
 	MessagesSent(messages, bytes int)
 
-	// MessageReceived is called on the reader for every data message read
-	// from the connection, with its payload size: the messages Read
-	// returns, but also acknowledgements AckExtractor consumes,
-	// application-level heartbeat replies, and messages the inbound
-	// policy discards.
+	// MessageReceived is called for every data message read from the
+	// connection, with its payload size: the messages Read returns, but
+	// also acknowledgements AckExtractor consumes, application-level
+	// heartbeat replies, and messages the inbound policy discards. It
+	// runs on the goroutine that took the message off the connection:
+	// the reader, or the program's own Read or ReadInto when it took the
+	// message straight from the connection's buffer; calls never
+	// overlap, and come in the order the messages arrived.
 	MessageReceived(typ transport.MessageType, bytes int)
 
 	// DeadLetter is called for every message that left the queue

@@ -81,7 +81,9 @@ type Options struct {
 	// acknowledgements among inbound messages: it returns the sequence
 	// number acknowledged and true, and every message up to and including
 	// that number leaves the queue. Acknowledgement messages are consumed,
-	// not delivered to Read. It runs on the reading goroutine and must not
+	// not delivered to Read. It runs on the goroutine that took the
+	// message off the connection (the reader, or a Read or ReadInto
+	// taking it directly), one message at a time, in order, and must not
 	// keep payload.
 	AckExtractor func(typ transport.MessageType, payload []byte) (seq uint64, ok bool)
 

@@ -19,13 +19,16 @@ import (
 // of them within microseconds.
 const handoffMax = 64
 
-// readLoop reads until the connection fails, feeding Read.
+// readLoop reads until the connection fails, feeding Read. It holds
+// the inbox's direct.side from each read until what it read is handed
+// over, and steps back from the buffer while Read takes from it on its
+// own goroutine (direct.go).
 func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uint64, mon *heartbeat.Monitor) error {
 	// What the loop needs of c, read once: the program's Read writes
 	// counters next to these fields with every message, and reading them
 	// per message would pull their cache line back to this core each time.
-	in, ext, discard := c.inbox, c.opts.AckExtractor, c.opts.InboundPolicy == InboundDiscard
-	observe := c.opts.Observer != nil
+	in, discard := c.inbox, c.opts.InboundPolicy == InboundDiscard
+	side := &in.direct.side
 	var buf []byte // the reader's: handed over with its message when a released one can replace it
 	var lastWarn time.Time
 	// held are the messages read and not yet handed over, oldest first;
@@ -38,6 +41,13 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 	// taken off the pool a batch at a time; returned when it ends.
 	var sp spares
 	defer sp.giveBack(&in.pool)
+	locked := false
+	defer func() {
+		if locked {
+			side.Unlock()
+		}
+	}()
+	var stepTimer *time.Timer // made at the first step back
 	handOver := func() error {
 		err := c.deliver(ctx, held, mon, &lastWarn)
 		clear(held) // the payloads are the inbox's now
@@ -47,14 +57,27 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 	}
 	for {
 		if len(held) > 0 && ahead == 0 {
-			if len(held) < handoffMax {
+			// A Read waiting for the first message gets it now, and may
+			// take the rest of the buffer itself: no batch.
+			if len(held) < handoffMax && (discard || in.readers.Load() == 0) {
 				ahead = conn.BufferedMessages(handoffMax - len(held))
 			}
 			if ahead == 0 {
 				if err := handOver(); err != nil {
 					return err
 				}
+				side.Unlock()
+				locked = false
+				// A Read was waiting for these: it may take the rest of
+				// the buffer itself.
+				if in.woke && !discard && conn.BufferedMessages(1) > 0 {
+					in.stepBack(ctx, &stepTimer)
+				}
 			}
+		}
+		if !locked {
+			side.Lock()
+			locked = true
 		}
 		typ, p, err := conn.ReadInto(context.Background(), buf)
 		if err != nil {
@@ -69,24 +92,12 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 		}
 		ahead = max(0, ahead-1)
 		buf = p
-		if observe {
-			c.noteReceived(typ, len(p))
+		keep, alive := c.accept(typ, p, mon)
+		if !alive {
+			return context.Cause(c.ctx)
 		}
-		if mon != nil {
-			if mon.MessageReceived(p) { // counts as a frame received, too
-				continue
-			}
-		}
-		if ext != nil {
-			var seq uint64
-			var isAck bool
-			if !c.guard("AckExtractor", func() { seq, isAck = ext(typ, p) }) {
-				return context.Cause(c.ctx)
-			}
-			if isAck {
-				_ = c.ackReceived(seq)
-				continue
-			}
+		if !keep {
+			continue
 		}
 		if discard {
 			in.discarded()

@@ -78,6 +78,24 @@ func (p *pool) put(b []byte) {
 	p.mu.Unlock()
 }
 
+// get takes a buffer off the free list for Read's direct path, or
+// returns nil when there is none.
+func (p *pool) get() []byte {
+	p.mu.Lock()
+	n := len(p.free)
+	if n == 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	b := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	p.n--
+	p.bytes -= int64(cap(b))
+	p.mu.Unlock()
+	return b
+}
+
 // spares are the buffers the reader took off the pool, and the count of
 // those it has lent out (with their messages) since it last settled with
 // the pool. They belong to the reader alone.

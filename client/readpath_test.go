@@ -21,14 +21,7 @@ func TestReleaseReadsWithoutAllocating(t *testing.T) {
 	var last uint64
 	read := func() {
 		m, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, ok := stampOf(m.Payload)
-		if !ok || n != last+1 || len(m.Payload) != 256 {
-			t.Fatalf("message %d (intact %v, %d bytes) after %d", n, ok, len(m.Payload), last)
-		}
-		last = n
+		nextInOrder(t, m, err, 256, &last)
 		c.Release(m)
 	}
 	for range 1000 { // warm up: the free list fills
@@ -36,6 +29,19 @@ func TestReleaseReadsWithoutAllocating(t *testing.T) {
 	}
 	allocs := testing.AllocsPerRun(2000, read)
 	assert.Zero(t, allocs, "allocations per message read and released")
+}
+
+// nextInOrder fails t unless m, read with err, is the intact message of
+// size bytes numbered after *last, which it then becomes.
+func nextInOrder(t *testing.T, m client.Inbound, err error, size int, last *uint64) {
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := stampOf(m.Payload)
+	if !ok || n != *last+1 || len(m.Payload) != size {
+		t.Fatalf("message %d (intact %v, %d bytes) after %d", n, ok, len(m.Payload), *last)
+	}
+	*last = n
 }
 
 // TestPayloadOwnership: a payload the program holds stays intact however

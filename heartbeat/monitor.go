@@ -33,6 +33,7 @@ type Monitor struct {
 
 	opts     Options // defaults applied
 	appLevel bool    // cached opts.Strategy.appLevel(), read on every frame
+	anyFrame bool    // opts.Mode == AnyFrame: only then does frames count
 	send     func(ctx context.Context, id uint64) error
 	seq      uint64 // id of the last ping sent; guarded by loop.mu
 
@@ -63,6 +64,7 @@ func Start(p Pinger, opts Options) (*Monitor, error) {
 	m := &Monitor{
 		opts:     opts,
 		appLevel: opts.Strategy.appLevel(),
+		anyFrame: opts.Mode == AnyFrame,
 		done:     make(chan struct{}),
 	}
 	if m.appLevel {
@@ -181,7 +183,9 @@ func (m *Monitor) PongReceived(payload []byte) {
 // control-frame strategy it returns false. It implies FrameReceived and does
 // not keep payload. Safe for concurrent use, and after the monitor has ended.
 func (m *Monitor) MessageReceived(payload []byte) (isHeartbeatReply bool) {
-	m.frames.Add(1)
+	if m.anyFrame {
+		m.frames.Add(1)
+	}
 	if !m.appLevel || !m.opts.Strategy.IsReply(payload) {
 		return false
 	}

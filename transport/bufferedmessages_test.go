@@ -97,17 +97,27 @@ func TestBufferedMessagesNeverLies(t *testing.T) {
 // side, BufferedMessages answers 0 at once instead of waiting or touching
 // the buffer under it.
 func TestBufferedMessagesWhileReading(t *testing.T) {
+	c, pw, got := heldReadSide(t)
+	assert.Zero(t, c.BufferedMessages(10))
+	_, err := pw.Write(append(frameBytes(true, 0, OpText, false, []byte("a")), frameBytes(true, 0, OpText, false, []byte("b"))...))
+	require.NoError(t, err)
+	require.NoError(t, <-got)
+	assert.Equal(t, 1, c.BufferedMessages(10))
+}
+
+// heldReadSide returns a Conn whose read side a ReadInto holds, waiting
+// for the network (pw); the read's error comes on got once pw gives it a
+// frame. The frames written next arrive while the read is inside.
+func heldReadSide(t *testing.T) (*Conn, *io.PipeWriter, <-chan error) {
 	pr, pw := io.Pipe()
-	defer pw.Close()
+	t.Cleanup(func() { _ = pw.Close() })
 	c := newConn(connConfig{nc: &memConn{in: pr}, client: true, readLimit: 1 << 10, noIdleReads: true})
-	defer c.CloseNow()
+	t.Cleanup(func() { _ = c.CloseNow() })
 	got := make(chan error, 1)
 	go func() {
 		_, _, err := c.ReadInto(context.Background(), nil)
 		got <- err
 	}()
-	// The frame and the one behind it arrive while the read is inside;
-	// the reader holds the read side until it returns.
 	for !c.rd.sem.held.Load() {
 		select {
 		case err := <-got:
@@ -116,9 +126,5 @@ func TestBufferedMessagesWhileReading(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-	assert.Zero(t, c.BufferedMessages(10))
-	_, err := pw.Write(append(frameBytes(true, 0, OpText, false, []byte("a")), frameBytes(true, 0, OpText, false, []byte("b"))...))
-	require.NoError(t, err)
-	require.NoError(t, <-got)
-	assert.Equal(t, 1, c.BufferedMessages(10))
+	return c, pw, got
 }

@@ -115,3 +115,28 @@ func (r *reader) bufferedMessages(max int) int {
 	}
 	return count
 }
+
+// TryReadInto returns the next message, as ReadInto would, when it is
+// already whole in the Conn's read buffer as one final, uncompressed text
+// or binary frame (the case BufferedMessages counts); otherwise it reads
+// nothing and reports false. It never waits: not for the network, and not
+// for another call that holds the read side (it reports false then). So a
+// program may call it on any goroutine, with no context, while another
+// goroutine does the reads that may wait: the Client's Read takes
+// messages this way on the caller's goroutine while its reader goroutine
+// fills the buffer (docs/architecture.md, "Reading on the caller's
+// goroutine"). The payload is copied into dst[:0], as ReadInto does;
+// when it reports false it returns dst[:0] untouched.
+func (c *Conn) TryReadInto(dst []byte) (MessageType, []byte, bool) {
+	r := &c.rd
+	if !r.sem.tryAcquire() {
+		return 0, dst[:0], false
+	}
+	typ, msg, ok := r.readBuffered(dst)
+	release(r.sem)
+	if !ok {
+		return 0, dst[:0], false
+	}
+	c.idle.arm(c)
+	return typ, msg, true
+}

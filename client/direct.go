@@ -1,0 +1,157 @@
+package client
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sturdyws/sturdy/heartbeat"
+	"github.com/sturdyws/sturdy/transport"
+)
+
+// Reading on the caller's goroutine.
+//
+// Handing every message from the reader goroutine to the program's cost a
+// 64-byte feed four times the bare Conn's CPU: two goroutines touching
+// the same messages, on two cores or taking turns on one. So Read takes
+// a message straight off the live connection, on the program's own
+// goroutine, whenever that is safe and cheap: the inbox is empty (nothing
+// received earlier waits), and the next message is already whole in the
+// Conn's read buffer (transport.Conn.TryReadInto, which never waits). The
+// reader goroutine still does every read that may wait for the network,
+// every control frame, fragment and compressed message, and all the
+// reading while the program does not read.
+//
+// Order: the reader holds direct.side from the read that takes a message
+// until that message is in the inbox, and Read takes a message directly
+// only holding side with the inbox empty; so no message taken directly
+// can pass one the reader took earlier.
+//
+// Stepping back: a reader that keeps reading competes with Read for the
+// buffer, and wins it (it holds side across its reads). So when it hands
+// over to a Read that was waiting and the buffer still holds a whole
+// message, it stops reading for a while: until Read finds the buffer
+// without a whole message and wakes it (inbox.room), or stepBackMax
+// passes. The bound keeps a program that stops reading from leaving
+// control frames unread: once it passes, the reader reads everything into
+// the inbox under the inbound policy, as before.
+
+// direct is what Read shares with the live connection's reader for
+// taking messages on the caller's goroutine.
+type direct struct {
+	// side is held by whoever takes messages off the live connection:
+	// the reader, from the read that takes them until they are in the
+	// inbox; Read, while it takes one directly.
+	side sync.Mutex
+	// live is the connection Read may take messages from; nil between
+	// connections, and when the inbound policy is InboundDiscard.
+	live atomic.Pointer[liveConn]
+}
+
+// liveConn is the live connection as Read sees it. serve makes one per
+// connection.
+type liveConn struct {
+	conn    *transport.Conn
+	mon     *heartbeat.Monitor
+	ordinal uint64
+}
+
+// stepBackMax bounds how long the reader leaves the buffer to Read. Long
+// enough to cover a program's processing of a message between two Reads
+// (a feed's is microseconds), short beside anything that waits on the
+// reader: a heartbeat's timeout (seconds), the Conn's idle responder
+// (20 ms), an acknowledgement a Flush waits for.
+const stepBackMax = time.Millisecond
+
+// readDirect takes the next message straight off the live connection,
+// into dst when it has room (ReadInto) or else into a released buffer
+// (Read), or reports false when the caller must wait for the reader.
+func (c *Client) readDirect(dst []byte) (Inbound, bool) {
+	in := c.inbox
+	lc := in.direct.live.Load()
+	if lc == nil || in.count.Load() != 0 || !in.direct.side.TryLock() {
+		return Inbound{}, false
+	}
+	for {
+		// Read again under side: the reader may have handed messages
+		// over between the look above and the lock.
+		if in.count.Load() != 0 {
+			in.direct.side.Unlock()
+			return Inbound{}, false
+		}
+		buf := dst
+		if buf == nil {
+			buf = in.pool.get()
+		}
+		typ, p, ok := lc.conn.TryReadInto(buf)
+		if !ok {
+			in.direct.side.Unlock()
+			if dst == nil {
+				in.pool.put(buf)
+			}
+			// The buffer holds no whole message: the caller waits in the
+			// inbox, which wakes the reader if it stepped back.
+			return Inbound{}, false
+		}
+		keep, alive := c.accept(typ, p, lc.mon)
+		if !alive {
+			in.direct.side.Unlock()
+			return Inbound{}, false
+		}
+		if keep {
+			in.direct.side.Unlock()
+			return Inbound{Type: typ, Payload: p, Conn: lc.ordinal}, true
+		}
+		// A heartbeat reply or an ack: the program never sees it.
+		if dst == nil {
+			in.pool.put(p)
+		} else {
+			dst = p
+		}
+	}
+}
+
+// accept gives a received data message to those who look at every one
+// before the program (the Observer, the heartbeat, AckExtractor) and
+// reports whether the program gets it. It reports alive false when
+// AckExtractor panicked, which ends the session. Its callers hold
+// direct.side, so the hooks see messages one at a time, in order.
+func (c *Client) accept(typ transport.MessageType, p []byte, mon *heartbeat.Monitor) (keep, alive bool) {
+	if c.opts.Observer != nil {
+		c.noteReceived(typ, len(p))
+	}
+	if mon != nil && mon.MessageReceived(p) { // counts as a frame received, too
+		return false, true
+	}
+	if ext := c.opts.AckExtractor; ext != nil {
+		var seq uint64
+		var isAck bool
+		if !c.guard("AckExtractor", func() { seq, isAck = ext(typ, p) }) {
+			return false, false
+		}
+		if isAck {
+			_ = c.ackReceived(seq)
+			return false, true
+		}
+	}
+	return true, true
+}
+
+// stepBack waits, on the reader's goroutine, until Read wakes the reader
+// (the buffer ran dry), stepBackMax passes or ctx ends. t is the reader's
+// timer, made at its first step back: a connection that never steps back
+// (an idle one) holds none.
+func (b *inbox) stepBack(ctx context.Context, t **time.Timer) {
+	if *t == nil {
+		*t = time.NewTimer(stepBackMax)
+	} else {
+		(*t).Reset(stepBackMax)
+	}
+	select {
+	case <-b.room:
+	case <-(*t).C:
+	case <-ctx.Done():
+	}
+	(*t).Stop()
+}
