@@ -179,36 +179,68 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 // session's end error (matching ErrClosed or ErrFailed). The payload is
 // the program's (see Release).
 func (c *Client) Read(ctx context.Context) (Inbound, error) {
-	if m, ok := c.readDirect(nil); ok {
+	var one [1]Inbound
+	if c.readDirect(one[:], true) == 1 {
 		c.stats.received.Add(1)
-		return m, nil
+		return one[0], nil
 	}
 	return c.readInbox(ctx)
 }
 
 // ReadInto is Read for a program that hands its last payload back with
-// each call instead of calling Release: the cheapest way to read a hot
-// feed. dst becomes the Client's, as a released payload does: the
-// program must not touch it (nor anything sliced from it) after the
-// call. The payload returned is the program's; it is dst itself, with
-// the message copied in, when the next message is already whole in the
-// connection's buffer (copied from there on the calling goroutine, the
-// one copy any read makes) and fits, and otherwise another buffer the
-// Client read it into. A program that passes each payload back as the
-// next dst receives without allocating. On error dst is returned as the
-// payload, emptied.
+// each call instead of calling Release. dst becomes the Client's, as a
+// released payload does: the program must not touch it (nor anything
+// sliced from it) after the call. The payload returned is the
+// program's; it is dst itself, with the message copied in, when the next
+// message is already whole in the connection's buffer (copied from there
+// on the calling goroutine, the one copy any read makes), and otherwise
+// another buffer the Client read it into. A program that passes each
+// payload back as the next dst receives without allocating. On error dst
+// is returned as the payload, emptied.
 func (c *Client) ReadInto(ctx context.Context, dst []byte) (Inbound, error) {
-	if m, ok := c.readDirect(dst[:0]); ok {
+	one := [1]Inbound{{Payload: dst[:0]}}
+	if c.readDirect(one[:], false) == 1 {
 		c.stats.received.Add(1)
-		return m, nil
+		return one[0], nil
 	}
 	m, err := c.readInbox(ctx)
 	if err != nil {
-		m.Payload = dst[:0]
-		return m, err
+		return Inbound{Payload: dst[:0]}, err
 	}
-	c.inbox.pool.put(dst)
+	c.inbox.pool.put(one[0].Payload) // dst, or what became of it
 	return m, nil
+}
+
+// ReadMany is ReadInto for many messages at once, the cheapest way to
+// read a hot feed: it waits for the next message, as Read does, then
+// fills ms with it and as many of the following ones as are already
+// received, oldest first, and returns how many (at least one, unless it
+// fails). The payloads in ms on entry become the Client's, as ReadInto's
+// dst does (each must be a buffer the program no longer uses, none
+// shared with another); the payloads of ms[:n] on return are the
+// program's, and so are those from ms[n] on, which may be the ones it
+// passed or others. Passing the same ms back each time receives without
+// allocating.
+func (c *Client) ReadMany(ctx context.Context, ms []Inbound) (int, error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	for i := range ms {
+		ms[i].Payload = ms[i].Payload[:0]
+	}
+	if n := c.readDirect(ms, false); n > 0 {
+		c.stats.received.Add(uint64(n))
+		return n, nil
+	}
+	m, err := c.readInbox(ctx)
+	if err != nil {
+		return 0, err
+	}
+	c.inbox.pool.put(ms[0].Payload)
+	ms[0] = m
+	n := 1 + c.inbox.popMore(ms[1:])
+	c.stats.received.Add(uint64(n - 1))
+	return n, nil
 }
 
 // readInbox waits for the next message the reader handed over.

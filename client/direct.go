@@ -64,52 +64,55 @@ type liveConn struct {
 // (20 ms), an acknowledgement a Flush waits for.
 const stepBackMax = time.Millisecond
 
-// readDirect takes the next message straight off the live connection,
-// into dst when it has room (ReadInto) or else into a released buffer
-// (Read), or reports false when the caller must wait for the reader.
-func (c *Client) readDirect(dst []byte) (Inbound, bool) {
+// readDirect fills ms with messages taken straight off the live
+// connection, oldest first, each into its slot's payload buffer (a
+// buffer the caller gave up), and returns how many; 0 when the caller
+// must wait for the reader instead. With pooled set, a slot without a
+// buffer gets one off the pool (Read), which goes back if no message
+// needs it. Slots from the count returned on hold buffers the caller
+// owns.
+func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 	in := c.inbox
 	lc := in.direct.live.Load()
 	if lc == nil || in.count.Load() != 0 || !in.direct.side.TryLock() {
-		return Inbound{}, false
+		return 0
 	}
-	for {
-		// Read again under side: the reader may have handed messages
-		// over between the look above and the lock.
-		if in.count.Load() != 0 {
-			in.direct.side.Unlock()
-			return Inbound{}, false
+	defer in.direct.side.Unlock()
+	// Read again under side: the reader may have handed messages over
+	// between the look above and the lock.
+	if in.count.Load() != 0 {
+		return 0
+	}
+	n := 0
+	for n < len(ms) {
+		dst, lent := ms[n].Payload, false
+		if dst == nil && pooled {
+			dst, lent = in.pool.get(), true
 		}
-		buf := dst
-		if buf == nil {
-			buf = in.pool.get()
-		}
-		typ, p, ok := lc.conn.TryReadInto(buf)
+		typ, p, ok := lc.conn.TryReadInto(dst)
 		if !ok {
-			in.direct.side.Unlock()
-			if dst == nil {
-				in.pool.put(buf)
+			// The buffer holds no whole message: a caller with nothing
+			// waits in the inbox, which wakes the reader if it stepped
+			// back.
+			if lent {
+				in.pool.put(dst)
 			}
-			// The buffer holds no whole message: the caller waits in the
-			// inbox, which wakes the reader if it stepped back.
-			return Inbound{}, false
+			break
 		}
 		keep, alive := c.accept(typ, p, lc.mon)
 		if !alive {
-			in.direct.side.Unlock()
-			return Inbound{}, false
+			if lent {
+				in.pool.put(p)
+			}
+			break
 		}
+		ms[n].Payload = p // a heartbeat reply's or an ack's, reused for the next
 		if keep {
-			in.direct.side.Unlock()
-			return Inbound{Type: typ, Payload: p, Conn: lc.ordinal}, true
-		}
-		// A heartbeat reply or an ack: the program never sees it.
-		if dst == nil {
-			in.pool.put(p)
-		} else {
-			dst = p
+			ms[n].Type, ms[n].Conn = typ, lc.ordinal
+			n++
 		}
 	}
+	return n
 }
 
 // accept gives a received data message to those who look at every one

@@ -20,9 +20,10 @@ import (
 )
 
 // TestReadIntoReadsWithoutAllocating: a program that passes each payload
-// back to ReadInto receives in order, intact, without allocating: small
-// messages taken straight off the connection's buffer, and messages too
-// large for that (64 KiB and more) handed over by the reader.
+// back to ReadInto, or the same slice to ReadMany (at 1000 B), receives
+// in order, intact, without allocating: small messages taken straight off
+// the connection's buffer, and messages too large for that (64 KiB and
+// more) handed over by the reader.
 func TestReadIntoReadsWithoutAllocating(t *testing.T) {
 	for _, size := range []int{64, 1000, 70 << 10} {
 		t.Run(sizeName(size), func(t *testing.T) {
@@ -31,7 +32,19 @@ func TestReadIntoReadsWithoutAllocating(t *testing.T) {
 			c := start(t, ctx, nil, client.Options{URL: p.url(), DisableHeartbeat: true, InboundPolicy: client.InboundWait})
 			var buf []byte
 			var last uint64
+			ms := make([]client.Inbound, 16)
+			var batch []client.Inbound
 			read := func() {
+				if size == 1000 { // ReadMany
+					if len(batch) == 0 {
+						n, err := c.ReadMany(ctx, ms)
+						require.NoError(t, err)
+						batch = ms[:n]
+					}
+					nextInOrder(t, batch[0], nil, size, &last)
+					batch = batch[1:]
+					return
+				}
 				m, err := c.ReadInto(ctx, buf)
 				nextInOrder(t, m, err, size, &last)
 				buf = m.Payload
@@ -218,5 +231,52 @@ func TestReadIntoAfterTheEnd(t *testing.T) {
 		_, ok := stampOf(m.Payload)
 		require.True(t, ok)
 		buf = m.Payload
+	}
+}
+
+// TestReadManyOwnership: ReadMany's payloads are the program's: the ones
+// it keeps (taking them out of the slice) stay intact however many
+// messages follow, none shares memory with another kept one, and the
+// slots it leaves in the slice are reused.
+func TestReadManyOwnership(t *testing.T) {
+	ctx := testCtx(t)
+	p := newPusher(t, 100)
+	c := start(t, ctx, nil, client.Options{URL: p.url(), DisableHeartbeat: true, InboundPolicy: client.InboundWait, InboundBuffer: 8})
+	n, err := c.ReadMany(ctx, nil)
+	require.NoError(t, err)
+	require.Zero(t, n, "no room, no message")
+	held := map[*byte][]byte{}
+	ms := make([]client.Inbound, 7)
+	var last uint64
+	for got := 0; got < 6000; {
+		n, err := c.ReadMany(ctx, ms)
+		require.NoError(t, err)
+		require.Positive(t, n)
+		for i := range ms[:n] {
+			nextInOrder(t, ms[i], nil, 100, &last)
+			d := unsafe.SliceData(ms[i].Payload)
+			if _, dup := held[d]; dup {
+				t.Fatalf("message %d shares memory with a payload the program keeps", last)
+			}
+			if got%5 == 0 {
+				held[d] = ms[i].Payload // kept to the end: out of the slice
+				ms[i].Payload = nil
+			}
+			got++
+		}
+	}
+	for _, h := range held {
+		_, ok := stampOf(h)
+		require.True(t, ok, "a kept payload changed")
+	}
+	require.NoError(t, c.Close())
+	for {
+		n, err := c.ReadMany(context.Background(), ms)
+		if err != nil {
+			require.ErrorIs(t, err, client.ErrClosed)
+			require.Zero(t, n)
+			return
+		}
+		require.Positive(t, n)
 	}
 }

@@ -42,10 +42,11 @@
 // allocating. After Release the program must not touch the payload, and
 // it releases a message at most once; not releasing is always safe.
 // ReadInto does the same in one call, for a program that hands each
-// payload back with its next read: the hot feed's way.
+// payload back with its next read, and ReadMany for many messages a call:
+// the hot feed's way.
 //
-// While the program keeps up, Read and ReadInto take a message that is
-// already whole in the connection's read buffer themselves, on the
+// While the program keeps up, Read, ReadInto and ReadMany take messages
+// that are already whole in the connection's read buffer themselves, on the
 // calling goroutine, instead of waiting for the reader goroutine to hand
 // it over; the reader still does every read that waits for the network,
 // and all the reading while the program does not read. Order is the

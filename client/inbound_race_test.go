@@ -15,7 +15,7 @@ import (
 
 // TestInboundUnderFire reads a fast feed that the server cuts every few
 // thousand messages (the Client reconnects), with several goroutines
-// calling Read at once, each holding a few messages for a while and
+// calling Read, ReadInto and ReadMany at once, each holding a few messages for a while and
 // releasing them out of order, under each overflow policy and a small
 // inbox, so the reader hands over batches, drops, waits and swaps buffers
 // all the time. Every payload must stay intact for as long as its reader
@@ -61,8 +61,33 @@ func inboundUnderFire(t *testing.T, policy client.InboundPolicy) {
 				}
 				return true
 			}
+			// Reader 0 uses ReadMany, reader 1 ReadInto (with a payload
+			// it gave up, or none), the others Read.
+			var batch []client.Inbound
+			var spare []byte
+			next := func() (client.Inbound, error) {
+				switch {
+				case r == 0 && len(batch) == 0:
+					ms := make([]client.Inbound, 4)
+					ms[0].Payload, spare = spare, nil
+					n, err := c.ReadMany(ctx, ms)
+					if err != nil {
+						return client.Inbound{}, err
+					}
+					batch = ms[:n]
+				case r == 1:
+					m, err := c.ReadInto(ctx, spare)
+					spare = nil
+					return m, err
+				case r != 0:
+					return c.Read(ctx)
+				}
+				m := batch[0]
+				batch = batch[1:]
+				return m, nil
+			}
 			for i := 0; ; i++ {
-				m, err := c.Read(ctx)
+				m, err := next()
 				if err != nil {
 					return
 				}
@@ -93,7 +118,11 @@ func inboundUnderFire(t *testing.T, policy client.InboundPolicy) {
 					if i%2 == 0 {
 						j = len(held) - 1
 					}
-					c.Release(held[j])
+					if r < 2 && spare == nil {
+						spare = held[j].Payload // given up with the next read
+					} else {
+						c.Release(held[j])
+					}
 					held = append(held[:j], held[j+1:]...)
 				}
 			}

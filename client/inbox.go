@@ -194,6 +194,30 @@ func (b *inbox) pop() (Inbound, bool) {
 	return b.take()
 }
 
+// popMore moves up to len(ms) of the messages waiting into ms, oldest
+// first, without waiting, and pools the payloads they displace (buffers
+// the program gave up: ReadMany). It returns how many it moved.
+func (b *inbox) popMore(ms []Inbound) int {
+	b.mu.Lock()
+	n := min(len(ms), b.n)
+	for i := range n {
+		b.pool.put(ms[i].Payload)
+		ms[i] = b.buf[b.head] // the payload belongs to the application now
+		b.discardOldest()
+	}
+	b.count.Store(int32(b.n))
+	room := b.pusher && n > 0
+	more := b.n > 0 && b.readers.Load() > 0
+	b.mu.Unlock()
+	if room {
+		signal(b.room)
+	}
+	if more {
+		signal(b.ready)
+	}
+	return n
+}
+
 // take is pop with mu held, which it releases.
 func (b *inbox) take() (Inbound, bool) {
 	if b.n == 0 {

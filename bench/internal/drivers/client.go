@@ -59,6 +59,7 @@ func (d Client) Dial(ctx context.Context, url string, netDial NetDial) (Conn, er
 type clientConn struct {
 	c    *client.Client
 	buf  []byte // the last payload, passed back to ReadInto
+	ms   []client.Inbound
 	exp  expectation
 	done func() // releases what the observer holds, after Close
 }
@@ -83,16 +84,21 @@ func (s *clientConn) Expect(n int, check Check) { s.exp = expectation{n, check} 
 
 func (s *clientConn) Wait() error {
 	ctx := context.Background()
-	for i := range s.exp.n {
-		m, err := s.c.ReadInto(ctx, s.buf)
+	if s.ms == nil {
+		s.ms = make([]client.Inbound, 64)
+	}
+	for i := 0; i < s.exp.n; {
+		n, err := s.c.ReadMany(ctx, s.ms[:min(len(s.ms), s.exp.n-i)])
 		if err != nil {
 			return err
 		}
-		s.buf = m.Payload
-		if s.exp.check != nil {
-			if err := s.exp.check(i, m.Type == transport.MessageText, m.Payload); err != nil {
-				return err
+		for _, m := range s.ms[:n] {
+			if s.exp.check != nil {
+				if err := s.exp.check(i, m.Type == transport.MessageText, m.Payload); err != nil {
+					return err
+				}
 			}
+			i++
 		}
 	}
 	return nil
