@@ -39,7 +39,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		_ = conn.CloseNow()
 		return err
 	}
-	if c.opts.InboundPolicy != InboundDiscard {
+	if directReads(conn, c.opts.InboundPolicy) {
 		c.inbox.direct.live.Store(&liveConn{conn: conn, mon: mon, ordinal: ordinal})
 	}
 	wg.Add(1)

@@ -45,7 +45,7 @@ type direct struct {
 	// inbox; Read, while it takes one directly.
 	side sync.Mutex
 	// live is the connection Read may take messages from; nil between
-	// connections, and when the inbound policy is InboundDiscard.
+	// connections, and when directReads says no.
 	live atomic.Pointer[liveConn]
 }
 
@@ -55,6 +55,16 @@ type liveConn struct {
 	conn    *transport.Conn
 	mon     *heartbeat.Monitor
 	ordinal uint64
+}
+
+// directReads reports whether Read may take messages off conn itself.
+// Not under InboundDiscard, where the program does not read, and not
+// with permessage-deflate: TryReadInto takes no compressed message, so
+// Read would fail to take each one, park, and wake the reader, a round
+// of goroutine switches a message where the reader's batches cost none.
+func directReads(conn *transport.Conn, policy InboundPolicy) bool {
+	_, compressed := conn.Compression()
+	return policy != InboundDiscard && !compressed
 }
 
 // stepBackMax bounds how long the reader leaves the buffer to Read. Long

@@ -28,6 +28,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 	// counters next to these fields with every message, and reading them
 	// per message would pull their cache line back to this core each time.
 	in, discard := c.inbox, c.opts.InboundPolicy == InboundDiscard
+	stepsBack := directReads(conn, c.opts.InboundPolicy)
 	side := &in.direct.side
 	var buf []byte // the reader's: handed over with its message when a released one can replace it
 	var lastWarn time.Time
@@ -59,7 +60,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 		if len(held) > 0 && ahead == 0 {
 			// A Read waiting for the first message gets it now, and may
 			// take the rest of the buffer itself: no batch.
-			if len(held) < handoffMax && (discard || in.readers.Load() == 0) {
+			if len(held) < handoffMax && (!stepsBack || in.readers.Load() == 0) {
 				ahead = conn.BufferedMessages(handoffMax - len(held))
 			}
 			if ahead == 0 {
@@ -70,7 +71,7 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 				locked = false
 				// A Read was waiting for these: it may take the rest of
 				// the buffer itself.
-				if in.woke && !discard && conn.BufferedMessages(1) > 0 {
+				if stepsBack && in.woke && conn.BufferedMessages(1) > 0 {
 					in.stepBack(ctx, &stepTimer)
 				}
 			}
