@@ -40,7 +40,7 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		return err
 	}
 	if directReads(conn, c.opts.InboundPolicy) {
-		c.inbox.direct.live.Store(&liveConn{conn: conn, mon: mon, ordinal: ordinal})
+		c.inbox.direct.live.Store(&liveConn{conn: conn, ordinal: ordinal})
 	}
 	wg.Add(1)
 	go func() {

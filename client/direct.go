@@ -53,7 +53,6 @@ type direct struct {
 // connection.
 type liveConn struct {
 	conn    *transport.Conn
-	mon     *heartbeat.Monitor
 	ordinal uint64
 }
 
@@ -87,6 +86,7 @@ func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 	if lc == nil || in.count.Load() != 0 || !in.direct.side.TryLock() {
 		return 0
 	}
+	mon := c.mon.Load() // the live connection's, or nil without a heartbeat
 	defer in.direct.side.Unlock()
 	// Read again under side: the reader may have handed messages over
 	// between the look above and the lock.
@@ -109,7 +109,7 @@ func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 			}
 			break
 		}
-		keep, alive := c.accept(typ, p, lc.mon)
+		keep, alive := c.accept(typ, p, mon)
 		if !alive {
 			if lent {
 				in.pool.put(p)

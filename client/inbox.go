@@ -29,7 +29,6 @@ type inbox struct {
 	maxBytes int64
 	policy   InboundPolicy
 	dropped  uint64 // messages the policy discarded
-	stalled  bool   // the pusher waits for room
 
 	// pool holds released payload buffers for the reader (readpath.go),
 	// under a lock of its own.
@@ -43,6 +42,7 @@ type inbox struct {
 
 	readers atomic.Int32 // readers waiting in next; changed under mu, read also without it (readLoop)
 	pusher  bool         // the pusher found the inbox full and may be waiting
+	stalled bool         // the pusher waits for room
 	woke    bool         // the pusher's last add woke a waiting reader
 
 	ready chan struct{} // a message may be waiting: wakes a reader
