@@ -234,7 +234,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Dial.WriteTimeout = 0
 	}
 	if o.Backoff == nil {
-		o.Backoff = &Backoff{}
+		o.Backoff = &Backoff{Jitter: PhaseJitter}
 	}
 	if o.StablePeriod <= 0 {
 		o.StablePeriod = DefaultStablePeriod

@@ -5,6 +5,7 @@
 //
 //	go run ./storm                                  # 1,000,000 Clients, 100,000 handshakes/s, down 10 s
 //	go run ./storm -clients 5000 -down 2s -rate 0   # the scale scenario's restart, servers unbounded
+//	go run ./storm -clients 5000 -down 2s -rate 0 -detect 500ms   # ... with the Clients noticing over 0.5 s
 package main
 
 import (
@@ -22,13 +23,15 @@ func main() {
 	flag.DurationVar(&cfg.Down, "down", 10*time.Second, "how long the servers stay down")
 	flag.Float64Var(&cfg.Rate, "rate", 100_000, "handshakes a second the fleet completes once back; 0: unlimited")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed of the simulation")
+	flag.DurationVar(&cfg.Detect, "detect", 0, "the Clients notice the servers' death at uniform random times within this")
+	flag.DurationVar(&cfg.Latency, "latency", 0, "how long a failed attempt takes before the next wait starts")
 	flag.Parse()
 	if cfg.Clients <= 0 {
 		fmt.Fprintln(os.Stderr, "storm: -clients must be positive")
 		os.Exit(2)
 	}
-	fmt.Printf("%d Clients, servers down %v, then %s handshakes/s; seed %d\n\n",
-		cfg.Clients, cfg.Down, rateName(cfg.Rate), cfg.Seed)
+	fmt.Printf("%d Clients, servers down %v, then %s handshakes/s; noticed within %v, attempts taking %v; seed %d\n\n",
+		cfg.Clients, cfg.Down, rateName(cfg.Rate), cfg.Detect, cfg.Latency, cfg.Seed)
 	fmt.Println("| policy | all back after | attempts per Client | peak 100 ms / mean | peak attempts per 100 ms | peak handshakes per 100 ms |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, p := range storm.Policies() {
