@@ -59,8 +59,9 @@ const (
 	// wait (equal, full, proportional) leaves the phases of Clients that
 	// began together unmixed for several attempts, and sends them back in
 	// waves: in the simulated restart of 5,000 Clients
-	// (docs/architecture.md) the busiest 100 ms takes 1.2–1.3× the mean
-	// handshakes with PhaseJitter against 2.0–2.2× with equal jitter. The
+	// (docs/architecture.md) the busiest 100 ms takes at most 1.45× the
+	// mean handshakes with PhaseJitter, against up to 2.5× with equal
+	// jitter over the same intervals. The
 	// ±5 % is for servers that refuse part of what comes: Clients refused
 	// together would otherwise come back together at every attempt.
 	PhaseJitter

@@ -6,6 +6,7 @@
 //	go run ./storm                                  # 1,000,000 Clients, 100,000 handshakes/s, down 10 s
 //	go run ./storm -clients 5000 -down 2s -rate 0   # the scale scenario's restart, servers unbounded
 //	go run ./storm -clients 5000 -down 2s -rate 0 -detect 500ms   # ... with the Clients noticing over 0.5 s
+//	go run ./storm -grid -detect 500ms              # the grid of policies behind the default (about a minute)
 package main
 
 import (
@@ -25,7 +26,14 @@ func main() {
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed of the simulation")
 	flag.DurationVar(&cfg.Detect, "detect", 0, "the Clients notice the servers' death at uniform random times within this")
 	flag.DurationVar(&cfg.Latency, "latency", 0, "how long a failed attempt takes before the next wait starts")
+	gridRun := flag.Bool("grid", false, "run the grid of policies (5,000 Clients, down 1, 2 and 5 s; -detect applies) instead")
+	seeds := flag.Int("grid-seeds", 5, "seeds of each point of the grid")
+	top := flag.Int("grid-top", 8, "policies shown of each family of the grid")
 	flag.Parse()
+	if *gridRun {
+		grid(*seeds, cfg.Detect, *top)
+		return
+	}
 	if cfg.Clients <= 0 {
 		fmt.Fprintln(os.Stderr, "storm: -clients must be positive")
 		os.Exit(2)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sturdyws/sturdy/bench/internal/fleet"
 )
 
 // restart is the scale scenario's storm: 5,000 Clients, servers down 2 s.
@@ -20,6 +22,24 @@ func TestRunRepeats(t *testing.T) {
 	other := restart
 	other.Seed = 2
 	assert.NotEqual(t, Run(restart, p), Run(other, p))
+}
+
+// TestPeakOverMeanIsTheFleets: the simulator's peak over mean is the scale
+// scenario's statistic: its windows, handed to fleet.Storm as the fleet
+// server's buckets, give the same figure, and they run from the servers'
+// return to the last Client's, every Client counted once.
+func TestPeakOverMeanIsTheFleets(t *testing.T) {
+	for _, p := range Policies() {
+		r := Run(restart, p)
+		require.NotEmpty(t, r.Windows, p.Name)
+		assert.InDelta(t, fleet.Storm{Buckets: r.Windows}.PeakOverMean(), r.PeakOverMean(), 1e-9, p.Name)
+		assert.Equal(t, int(r.AllBack-restart.Down)/int(window), len(r.Windows)-1, p.Name)
+		sum := 0
+		for _, c := range r.Windows {
+			sum += c
+		}
+		assert.Equal(t, restart.Clients, sum, "%s: unlimited servers take every attempt", p.Name)
+	}
 }
 
 // policy returns the policy of Policies whose name begins with prefix.
@@ -93,8 +113,9 @@ func TestEqualJitterMissesThePeak(t *testing.T) {
 }
 
 // TestDetectSpreadsAndImmediateDials: Clients noticing over Detect make
-// their first attempts over that time, and a policy with Immediate makes
-// its first at once, one attempt more than the same waits without.
+// their first attempts over that time, a policy with Immediate makes its
+// first at once, before the first wait, and Latency delays every wait's
+// start.
 func TestDetectSpreadsAndImmediateDials(t *testing.T) {
 	p := policy(t, "hand-written")
 	cfg := Config{Clients: 1000, Down: time.Hour, Horizon: 250 * time.Millisecond, Seed: 5}
@@ -107,6 +128,11 @@ func TestDetectSpreadsAndImmediateDials(t *testing.T) {
 	p.Immediate = false
 	cfg.Detect, cfg.Horizon = 0, 250*time.Millisecond
 	assert.Zero(t, Run(cfg, p).Attempts, "without Immediate, the first wait (at least 250 ms) comes first")
+	p.Immediate = true
+	cfg.Horizon = time.Second
+	assert.Greater(t, Run(cfg, p).Attempts, cfg.Clients, "second attempts within 1 s (waits of 0.25–0.75 s)")
+	cfg.Latency = time.Second
+	assert.Equal(t, cfg.Clients, Run(cfg, p).Attempts, "no second attempt before the first has taken 1 s")
 }
 
 // TestCapacityRefusesAndRetries: servers that complete Rate handshakes a
