@@ -44,11 +44,11 @@ const (
 	// schedule from there, varied by only ±5 %. The schedule is the curve
 	// along which the interval grows continuously from Initial by
 	// Multiplier an attempt, up to Max; the first attempt comes at the
-	// curve's time for a point u, uniform in [0, 1), and attempt n at the
-	// time for n+u (each wait ±5 %). The first wait is thus between 0 and
-	// 1.12 Initial (at ×1.25), and wait n ≥ 1 the interval at the
-	// Client's point of the curve: 1.12–1.40 s, then 1.40–1.75 s, ... for
-	// the Client's default, each ±5 %. It is the Client's default
+	// curve's time for a point u, uniform in [0, 1), and attempt n at its
+	// time for n+u. The first wait is thus between 0 and 1.12 Initial (at
+	// ×1.25), and wait n ≥ 1 the time the curve takes over one step from
+	// the Client's point: 1.12–1.40 s, then 1.40–1.75 s, ... for the
+	// Client's default, each ±5 %. It is the Client's default
 	// (Options.Backoff nil).
 	//
 	// Why: the Clients of a server that restarts all start over at once,
@@ -61,9 +61,9 @@ const (
 	// waves: in the simulated restart of 5,000 Clients
 	// (docs/architecture.md) the busiest 100 ms takes at most 1.45× the
 	// mean handshakes with PhaseJitter, against up to 2.5× with equal
-	// jitter over the same intervals. The
-	// ±5 % is for servers that refuse part of what comes: Clients refused
-	// together would otherwise come back together at every attempt.
+	// jitter over the same intervals. The ±5 % is for servers that refuse
+	// part of what comes: Clients refused together would otherwise come
+	// back together at every attempt.
 	PhaseJitter
 )
 
