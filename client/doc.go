@@ -66,10 +66,12 @@
 // Endpoint call. Retry-After on 429 and 503 is honoured. The backoff is
 // reset only after a connection stays up for StablePeriod (or MarkHealthy),
 // so a server that accepts and drops at once causes no hot loop. The
-// default Backoff (equal jitter, 1 s growing 1.25× to 30 s) was chosen by
-// simulating a restart of up to a million Clients (bench/storm): its
-// jitter spreads the Clients of a restarted server so they come back
-// sooner, with fewer attempts, than with cenkalti/backoff's default.
+// default Backoff (PhaseJitter over intervals of 1 s growing 1.25× to
+// 30 s: each Client starts at a random point of the exponential schedule
+// and follows it, ±5 %) was chosen by simulating a restart of up to a
+// million Clients (bench/storm): the Clients of a restarted server come
+// back at a near constant rate, not in waves, sooner and with fewer
+// attempts than with cenkalti/backoff's default.
 //
 // # Goroutines and callbacks
 //

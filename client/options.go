@@ -161,11 +161,13 @@ type Options struct {
 	// DisableHeartbeat turns the liveness monitor off.
 	DisableHeartbeat bool
 
-	// Backoff spaces out reconnect attempts. nil means a Backoff's zero
-	// value (equal jitter over an interval starting at 1 s, growing 1.25×
-	// to 30 s, never giving up: waits of 0.5–1 s, 0.6–1.25 s, ...,
-	// 15–30 s). It is reset only when a connection stays up for
-	// StablePeriod, or the program calls MarkHealthy.
+	// Backoff spaces out reconnect attempts. nil means
+	// &Backoff{Jitter: PhaseJitter}: intervals starting at 1 s, growing
+	// 1.25× to 30 s, never giving up; the first wait 0–1.12 s, then
+	// 1.12–1.40 s, 1.40–1.75 s, ..., each ±5 %, up to 30 s, from a point
+	// of the schedule each Client draws when the backoff starts over. It
+	// is reset only when a connection stays up for StablePeriod, or the
+	// program calls MarkHealthy.
 	Backoff backoff.BackOff
 
 	// StablePeriod is how long a connection must stay up before the
@@ -234,7 +236,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Dial.WriteTimeout = 0
 	}
 	if o.Backoff == nil {
-		o.Backoff = &Backoff{}
+		o.Backoff = &Backoff{Jitter: PhaseJitter}
 	}
 	if o.StablePeriod <= 0 {
 		o.StablePeriod = DefaultStablePeriod

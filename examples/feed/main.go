@@ -136,7 +136,7 @@ func trade(ctx context.Context, cfg config, start time.Time, c *client.Client, o
 // clientOptions configures the Client for this demo: at-least-once orders
 // acknowledged by the exchange, a resubscription on every connection, and
 // a heartbeat and backoff scaled to a run of seconds (production values
-// would be the defaults: 15 s pings, 0.5–30 s backoff).
+// would be the defaults: 15 s pings, a backoff of 1 s growing to 30 s).
 func (cfg config) clientOptions(url string, orders *ledger, con *console) client.Options {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = 200 * time.Millisecond

@@ -19,9 +19,19 @@ import (
 // Config describes one storm.
 type Config struct {
 	// Clients is how many Clients were connected when the server went
-	// down; all of them notice at time 0 (a restart closes every
-	// connection at once: the worst case).
+	// down at time 0.
 	Clients int
+	// Detect spreads the moments the Clients notice: each at a uniform
+	// random time in [0, Detect). Zero: all at time 0 (the worst case).
+	// In the scale scenario a killed server's 5,000 connections end at
+	// once, but the client process takes a while to see every end: the
+	// hand-written loop's first redials (at once, when it notices) come
+	// 0–0.5 s after the kill on a quiet machine, up to 1.8 s on a busy one.
+	Detect time.Duration
+	// Latency is how long an attempt takes before the Client knows it
+	// failed and starts its next wait. Zero: no time (a refused dial on
+	// the same machine takes well under a slot).
+	Latency time.Duration
 	// Down is how long the servers stay down; attempts before it fail at
 	// once (connection refused).
 	Down time.Duration
@@ -41,6 +51,10 @@ type Config struct {
 type Policy struct {
 	Name string
 	New  func(r *rand.Rand) backoff.BackOff
+	// Immediate makes the first attempt the moment the Client notices,
+	// before any wait, as cenkalti's backoff.Retry does (the hand-written
+	// loop). The Client waits its first interval first.
+	Immediate bool
 }
 
 // Result is what the servers saw.
@@ -58,6 +72,11 @@ type Result struct {
 	Peak, Mean float64
 	// AcceptedPeak is the most handshakes completed in one 100 ms window.
 	AcceptedPeak int
+	// Windows are the handshakes attempted per 100 ms window from the
+	// servers' return to the window holding the last Client's: Peak is
+	// the largest and Mean their mean, as the scale scenario's server
+	// computes them from its own counts (fleet.Storm.PeakOverMean).
+	Windows []int
 	// Incomplete counts Clients still not back at the horizon.
 	Incomplete int
 }
@@ -98,7 +117,14 @@ func Run(cfg Config, p Policy) Result {
 		b := p.New(r)
 		b.Reset()
 		boffs[i] = b
-		schedule(int32(i), slotOf(b.NextBackOff()))
+		at := 0
+		if cfg.Detect > 0 {
+			at = slotOf(time.Duration(r.Float64() * float64(cfg.Detect)))
+		}
+		if !p.Immediate {
+			at += slotOf(b.NextBackOff())
+		}
+		schedule(int32(i), at)
 	}
 	upSlot := slotOf(cfg.Down)
 	perSlot := math.Inf(1)
@@ -136,7 +162,7 @@ func Run(cfg Config, p Policy) Result {
 			if d == backoff.Stop {
 				continue
 			}
-			schedule(id, s+max(1, slotOf(d)))
+			schedule(id, s+max(1, slotOf(cfg.Latency+d)))
 		}
 	}
 	n := 0
@@ -148,8 +174,10 @@ func Run(cfg Config, p Policy) Result {
 		res.AcceptedPeak = max(res.AcceptedPeak, c)
 	}
 	if n > 0 {
+		res.Windows = make([]int, n)
 		total := 0
-		for _, c := range windows {
+		for w, c := range windows {
+			res.Windows[w] = c
 			total += c
 		}
 		res.Mean = float64(total) / float64(n)
@@ -162,26 +190,32 @@ func slotOf(d time.Duration) int { return int(d / slot) }
 
 // Policies returns the policies compared: the hand-written loop's
 // (cenkalti/backoff's default ExponentialBackOff: ±50 %, ×1.5, at most
-// 60 s, reproduced by client.Backoff's ProportionalJitter so that the
-// simulation's seed drives it), the Client's earlier default (±50 %, ×2,
-// 30 s), equal, full and decorrelated jitter at 0.5 s, ×2, 30 s, and the
-// Client's default now (client.Backoff's zero value: equal jitter, 1 s,
-// ×1.25, 30 s).
+// 60 s, its first attempt at once as backoff.Retry makes it, reproduced by
+// client.Backoff's ProportionalJitter so that the simulation's seed drives
+// it), the Client's defaults of the past (±50 %, ×2, 30 s; then equal
+// jitter, 1 s, ×1.25, 30 s, a Backoff's zero value), equal, full and
+// decorrelated jitter at 0.5 s, ×2, 30 s, and, last, the Client's default
+// now (PhaseJitter over a Backoff's default intervals: 1 s, ×1.25, 30 s).
 func Policies() []Policy {
 	jitter := func(name string, j client.Jitter, initial time.Duration, mult float64, ceiling time.Duration) Policy {
 		return Policy{Name: name, New: func(r *rand.Rand) backoff.BackOff {
 			return &client.Backoff{Initial: initial, Multiplier: mult, Max: ceiling, Jitter: j, Rand: r}
 		}}
 	}
+	// backoff.Retry dials before its first wait.
+	immediate := func(p Policy) Policy { p.Immediate = true; return p }
 	const half = 500 * time.Millisecond
 	return []Policy{
-		jitter("hand-written: cenkalti default (±50 %, 0.5 s, ×1.5, 60 s)", client.ProportionalJitter, half, 1.5, time.Minute),
-		jitter("sturdy before: ±50 %, 0.5 s, ×2, 30 s", client.ProportionalJitter, half, 2, 30*time.Second),
+		immediate(jitter("hand-written: cenkalti default (±50 %, 0.5 s, ×1.5, 60 s)", client.ProportionalJitter, half, 1.5, time.Minute)),
+		jitter("sturdy before 0.1.0: ±50 %, 0.5 s, ×2, 30 s", client.ProportionalJitter, half, 2, 30*time.Second),
+		{Name: "sturdy 0.1.0: equal jitter, 1 s, ×1.25, 30 s", New: func(r *rand.Rand) backoff.BackOff {
+			return &client.Backoff{Rand: r}
+		}},
 		jitter("equal jitter, 0.5 s, ×2, 30 s", client.EqualJitter, half, 2, 30*time.Second),
 		jitter("full jitter, 0.5 s, ×2, 30 s", client.FullJitter, half, 2, 30*time.Second),
 		jitter("decorrelated jitter, 0.5 s, 30 s", client.DecorrelatedJitter, half, 2, 30*time.Second),
-		{Name: "sturdy default: equal jitter, 1 s, ×1.25, 30 s", New: func(r *rand.Rand) backoff.BackOff {
-			return &client.Backoff{Rand: r}
+		{Name: "sturdy default: phase jitter, 1 s, ×1.25, 30 s", New: func(r *rand.Rand) backoff.BackOff {
+			return &client.Backoff{Jitter: client.PhaseJitter, Rand: r}
 		}},
 	}
 }
