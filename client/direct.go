@@ -45,7 +45,9 @@ type direct struct {
 	// inbox; Read, while it takes one directly.
 	side sync.Mutex
 	// live is the connection Read may take messages from; nil between
-	// connections, and when the inbound policy is InboundDiscard.
+	// connections, and when the inbound policy is InboundDiscard. Cleared
+	// under side by the reader as it stops, and by a Read whose
+	// AckExtractor panicked (which stops the reader).
 	live atomic.Pointer[liveConn]
 }
 
@@ -69,15 +71,25 @@ const stepBackMax = time.Millisecond
 // (Read), or reports false when the caller must wait for the reader.
 func (c *Client) readDirect(dst []byte) (Inbound, bool) {
 	in := c.inbox
+	if in.direct.live.Load() == nil || in.count.Load() != 0 || !in.direct.side.TryLock() {
+		return Inbound{}, false
+	}
+	// Unlocked however this ends: MessageReceived (and a heartbeat
+	// Strategy's IsReply) run here uncontained, and a panic of theirs
+	// leaves through Read, where the program may recover it; side left
+	// locked would stop the reader, and Close with it, for good.
+	defer in.direct.side.Unlock()
+	// live again under side: the reader clears it as it stops, so a
+	// message it read and could not hand over (Close cancelling its wait
+	// for room) is never passed by one taken here.
 	lc := in.direct.live.Load()
-	if lc == nil || in.count.Load() != 0 || !in.direct.side.TryLock() {
+	if lc == nil {
 		return Inbound{}, false
 	}
 	for {
 		// Read again under side: the reader may have handed messages
 		// over between the look above and the lock.
 		if in.count.Load() != 0 {
-			in.direct.side.Unlock()
 			return Inbound{}, false
 		}
 		buf := dst
@@ -86,7 +98,6 @@ func (c *Client) readDirect(dst []byte) (Inbound, bool) {
 		}
 		typ, p, ok := lc.conn.TryReadInto(buf)
 		if !ok {
-			in.direct.side.Unlock()
 			if dst == nil {
 				in.pool.put(buf)
 			}
@@ -96,11 +107,13 @@ func (c *Client) readDirect(dst []byte) (Inbound, bool) {
 		}
 		keep, alive := c.accept(typ, p, lc.mon)
 		if !alive {
-			in.direct.side.Unlock()
+			// AckExtractor panicked and the session fails: nothing after
+			// this message reaches the program. The reader stops when it
+			// finds live cleared.
+			in.direct.live.Store(nil)
 			return Inbound{}, false
 		}
 		if keep {
-			in.direct.side.Unlock()
 			return Inbound{Type: typ, Payload: p, Conn: lc.ordinal}, true
 		}
 		// A heartbeat reply or an ack: the program never sees it.
