@@ -45,7 +45,9 @@ type direct struct {
 	// inbox; Read, while it takes one directly.
 	side sync.Mutex
 	// live is the connection Read may take messages from; nil between
-	// connections, and when directReads says no.
+	// connections, and when directReads says no. Cleared under side by
+	// the reader as it stops, and by a Read whose AckExtractor panicked
+	// (which stops the reader).
 	live atomic.Pointer[liveConn]
 }
 
@@ -82,17 +84,24 @@ const stepBackMax = time.Millisecond
 // owns.
 func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 	in := c.inbox
+	if in.direct.live.Load() == nil || in.count.Load() != 0 || !in.direct.side.TryLock() {
+		return 0
+	}
+	// Unlocked however this ends: MessageReceived (and a heartbeat
+	// Strategy's IsReply) run here uncontained, and a panic of theirs
+	// leaves through Read, where the program may recover it; side left
+	// locked would stop the reader, and Close with it, for good.
+	defer in.direct.side.Unlock()
+	// live again under side: the reader clears it as it stops, so a
+	// message it read and could not hand over (Close cancelling its wait
+	// for room) is never passed by one taken here. And the inbox again:
+	// the reader may have handed messages over between the look above
+	// and the lock.
 	lc := in.direct.live.Load()
-	if lc == nil || in.count.Load() != 0 || !in.direct.side.TryLock() {
+	if lc == nil || in.count.Load() != 0 {
 		return 0
 	}
 	mon := c.mon.Load() // the live connection's, or nil without a heartbeat
-	defer in.direct.side.Unlock()
-	// Read again under side: the reader may have handed messages over
-	// between the look above and the lock.
-	if in.count.Load() != 0 {
-		return 0
-	}
 	n := 0
 	for n < len(ms) {
 		dst, lent := ms[n].Payload, false
@@ -111,6 +120,10 @@ func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 		}
 		keep, alive := c.accept(typ, p, mon)
 		if !alive {
+			// AckExtractor panicked and the session fails: nothing after
+			// this message reaches the program. The reader stops when it
+			// finds live cleared.
+			in.direct.live.Store(nil)
 			if lent {
 				in.pool.put(p)
 			}
@@ -131,9 +144,7 @@ func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 // AckExtractor panicked, which ends the session. Its callers hold
 // direct.side, so the hooks see messages one at a time, in order.
 func (c *Client) accept(typ transport.MessageType, p []byte, mon *heartbeat.Monitor) (keep, alive bool) {
-	if c.opts.Observer != nil {
-		c.noteReceived(typ, len(p))
-	}
+	c.observeReceived(typ, len(p))
 	if mon != nil && mon.MessageReceived(p) { // counts as a frame received, too
 		return false, true
 	}

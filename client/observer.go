@@ -24,9 +24,12 @@ import (
 // called for every message, and the deferred recover that would contain
 // it costs about a tenth of what the Client spends on a small message.
 // Like a panic on a goroutine of the program's own, it ends the process,
-// so they must not panic. A panic in any other method is contained like
-// any callback's: the session fails with a *PanicError whose Callback is
-// "Observer." and the method's name.
+// so they must not panic. (MessageReceived may run inside Read or
+// ReadInto, when they take a message off the connection themselves: a
+// panic there leaves through that call, and a program that recovers it
+// finds the Client going on, that message lost.) A panic in any other
+// method is contained like any callback's: the session fails with a
+// *PanicError whose Callback is "Observer." and the method's name.
 //
 // Options.Observer nil, the default, costs one nil check per event.
 // Embed NopObserver to implement only some methods and keep compiling
@@ -48,7 +51,8 @@ type Observer interface {
 	StateChanged(ch StateChange)
 
 	// RTT is called with every round trip the heartbeat measures, on the
-	// goroutine that read the reply (the connection's reader).
+	// goroutine that read the reply (the connection's reader, or, for an
+	// application-level reply, a Read that took it off the connection).
 	RTT(d time.Duration)
 
 	// MessagesSent is called on the writer (the supervisor goroutine)

@@ -44,7 +44,11 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 	defer sp.giveBack(&in.pool)
 	locked := false
 	defer func() {
+		// Every way out is taken holding side. Read takes nothing more
+		// off this connection: what follows a batch lost here (a wait for
+		// room that Close cancelled) must not reach the program past it.
 		if locked {
+			in.direct.live.Store(nil)
 			side.Unlock()
 		}
 	}()
@@ -70,8 +74,9 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 				side.Unlock()
 				locked = false
 				// A Read was waiting for these: it may take the rest of
-				// the buffer itself.
-				if stepsBack && in.woke && conn.BufferedMessages(1) > 0 {
+				// the buffer itself, if the next message is one it can
+				// take (a large one waits for the reader all the same).
+				if stepsBack && in.woke && conn.TryReadable() {
 					in.stepBack(ctx, &stepTimer)
 				}
 			}
@@ -79,6 +84,12 @@ func (c *Client) readLoop(ctx context.Context, conn *transport.Conn, ordinal uin
 		if !locked {
 			side.Lock()
 			locked = true
+			if stepsBack && in.direct.live.Load() == nil {
+				// AckExtractor panicked in a Read that took a message
+				// itself: the session fails, and nothing after that
+				// message may reach the program (or AckExtractor).
+				return context.Cause(c.ctx)
+			}
 		}
 		typ, p, err := conn.ReadInto(context.Background(), buf)
 		if err != nil {

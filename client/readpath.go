@@ -79,11 +79,15 @@ func (p *pool) put(b []byte) {
 }
 
 // get takes a buffer off the free list for Read's direct path, or
-// returns nil when there is none.
+// returns nil when there is none, or when the last one put is larger
+// than swapSlack: a direct read's message is under 64 KiB, and a buffer
+// grown for a large message, handed to the program with a small one
+// that the program keeps, would pin its memory there (the reader's swap
+// never lends one either). It is left to the reader, which needs it.
 func (p *pool) get() []byte {
 	p.mu.Lock()
 	n := len(p.free)
-	if n == 0 {
+	if n == 0 || cap(p.free[n-1]) > swapSlack {
 		p.mu.Unlock()
 		return nil
 	}

@@ -34,6 +34,7 @@ func TestReleaseReadsWithoutAllocating(t *testing.T) {
 // nextInOrder fails t unless m, read with err, is the intact message of
 // size bytes numbered after *last, which it then becomes.
 func nextInOrder(t *testing.T, m client.Inbound, err error, size int, last *uint64) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func (c *Conn) ReadInto(ctx context.Context, dst []byte) (MessageType, []byte, e
 	if err := acquire(ctx, r.sem); err != nil {
 		return 0, dst, err
 	}
-	if typ, msg, ok := r.readBuffered(dst); ok {
+	if typ, msg, ok := r.readBuffered(dst, true); ok {
 		release(r.sem)
 		c.idle.arm(c)
 		return typ, msg, nil

@@ -13,7 +13,10 @@ import (
 // text that is not valid UTF-8), it consumes nothing and reports false, and
 // the general path reads the same bytes and applies every rule. So it
 // takes no decision of its own that the general path would not take.
-func (r *reader) readBuffered(dst []byte) (MessageType, []byte, bool) {
+// Without take it only reports whether it would take the frame, short of
+// the UTF-8 check of text (TryReadable): one branch, where a function of
+// its own shared by both cost ReadInto a call a message.
+func (r *reader) readBuffered(dst []byte, take bool) (MessageType, []byte, bool) {
 	if r.inMsg || !r.c.client || r.c.ended.Load() {
 		return 0, dst, false
 	}
@@ -44,6 +47,9 @@ func (r *reader) readBuffered(dst []byte) (MessageType, []byte, bool) {
 	}
 	if n > r.limit.Load() || int64(avail-hs) < n {
 		return 0, dst, false
+	}
+	if !take {
+		return MessageType(b0 & 0x0f), dst, true // TryReadable: text unchecked
 	}
 	b, _ = br.peek(hs + int(n))
 	p := b[hs:]
@@ -118,7 +124,9 @@ func (r *reader) bufferedMessages(max int) int {
 
 // TryReadInto returns the next message, as ReadInto would, when it is
 // already whole in the Conn's read buffer as one final, uncompressed text
-// or binary frame (the case BufferedMessages counts); otherwise it reads
+// or binary frame under 64 KiB (the case TryReadable reports; fewer than
+// BufferedMessages counts, which also counts compressed and larger
+// messages, whole but not taken here); otherwise it reads
 // nothing and reports false. It never waits: not for the network, and not
 // for another call that holds the read side (it reports false then). So a
 // program may call it on any goroutine, with no context, while another
@@ -132,11 +140,29 @@ func (c *Conn) TryReadInto(dst []byte) (MessageType, []byte, bool) {
 	if !r.sem.tryAcquire() {
 		return 0, dst[:0], false
 	}
-	typ, msg, ok := r.readBuffered(dst)
+	typ, msg, ok := r.readBuffered(dst, true)
 	release(r.sem)
 	if !ok {
 		return 0, dst[:0], false
 	}
 	c.idle.arm(c)
 	return typ, msg, true
+}
+
+// TryReadable reports, consuming nothing, whether TryReadInto would now
+// take the next message: a goroutine that reads may leave the buffer to
+// another that takes messages with TryReadInto only when this says so
+// (the Client's reader steps back from it then). A text message whose
+// payload is not valid UTF-8 is the exception: reported here, it is left
+// by TryReadInto to ReadInto, which fails the connection. Like
+// TryReadInto it never waits, and reports false while another call holds
+// the read side. Safe for concurrent use.
+func (c *Conn) TryReadable() bool {
+	r := &c.rd
+	if !r.sem.tryAcquire() {
+		return false
+	}
+	_, _, ok := r.readBuffered(nil, false)
+	release(r.sem)
+	return ok
 }

@@ -94,12 +94,12 @@ func TestReadFastPathTaken(t *testing.T) {
 	buf := make([]byte, 0, 64)
 	for range 4 {
 		typ, ok := MessageType(0), false
-		typ, buf, ok = c.rd.readBuffered(buf)
+		typ, buf, ok = c.rd.readBuffered(buf, true)
 		require.True(t, ok)
 		assert.Equal(t, MessageBinary, typ)
 		assert.Equal(t, "steady", string(buf))
 	}
-	_, _, ok := c.rd.readBuffered(buf)
+	_, _, ok := c.rd.readBuffered(buf, true)
 	assert.False(t, ok, "nothing left buffered")
 }
 

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +88,64 @@ func TestTryReadIntoWhileReading(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, MessageText, typ)
 	assert.Equal(t, "b", string(p))
+}
+
+// TestTryReadableAgreesWithTryReadInto: on a stream of every kind of
+// whole frame, compressed and 64 KiB messages among them (which
+// BufferedMessages counts, whole in a large fixed read buffer), cut at
+// every frame boundary and delivered in one read, TryReadable reports a
+// message exactly when TryReadInto then takes one, and consumes nothing;
+// but for text that is not valid UTF-8, which it reports and TryReadInto
+// leaves to ReadInto (which fails the connection). The Client's reader
+// steps back from the buffer only on its word.
+func TestTryReadableAgreesWithTryReadInto(t *testing.T) {
+	big := bytes.Repeat([]byte("L"), 70<<10)
+	z := deflated("compressed compressed compressed")
+	frames := [][]byte{
+		frameBytes(true, 0, OpText, false, []byte("one")),
+		compressedFrame(true, OpText, z[0]),
+		frameBytes(true, 0, OpBinary, false, big),
+		frameBytes(true, 0, OpPing, false, []byte("p")),
+		frameBytes(false, 0, OpText, false, []byte("fr")),
+		frameBytes(true, 0, OpContinuation, false, []byte("ag")),
+		frameBytes(true, 0, OpBinary, false, []byte("two")),
+		frameBytes(true, 0, OpText, false, []byte{0xff, 'x'}),
+	}
+	for n := 0; n <= len(frames); n++ {
+		stream := bytes.Join(frames[:n], nil)
+		cfg := deflateCfg(DeflateParams{}, CompressionOptions{})
+		cfg.nc, cfg.client, cfg.readLimit, cfg.noIdleReads = &memConn{in: &onceReader{b: stream}}, true, 1<<20, true
+		cfg.readBufferSize = 256 << 10
+		c := newConn(cfg)
+		var taken, read int
+		for {
+			readable := c.TryReadable()
+			_, p, ok := c.TryReadInto(nil)
+			if ok {
+				require.True(t, readable, "%d frames: TryReadInto took %q, TryReadable said no", n, p)
+				taken++
+				continue
+			}
+			if _, p, err := c.ReadInto(context.Background(), nil); err != nil {
+				var pe *ProtocolError
+				if errors.As(err, &pe) {
+					assert.Equal(t, StatusInvalidFramePayloadData, pe.Code, "%d frames", n)
+					assert.True(t, readable, "%d frames: invalid text", n)
+				}
+				break
+			} else {
+				assert.False(t, readable, "%d frames: TryReadable said yes, TryReadInto took nothing; ReadInto then read %d bytes", n, len(p))
+				read++
+			}
+		}
+		// The first message is read by ReadInto, which fills the buffer;
+		// of the others, TryReadInto takes "two" alone.
+		wantTaken := 0
+		if n >= 7 {
+			wantTaken = 1
+		}
+		assert.Equal(t, wantTaken, taken, "%d frames: messages TryReadInto took", n)
+		assert.Equal(t, []int{0, 1, 2, 3, 3, 3, 4, 4, 4}[n], read, "%d frames: messages ReadInto read", n)
+		_ = c.CloseNow()
+	}
 }
