@@ -45,3 +45,39 @@ func TestWriteProgressSeesTheTail(t *testing.T) {
 		time.Sleep(time.Millisecond) // the last ACK, perhaps delayed
 	}
 }
+
+// What heartbeat.SpanPinger rests on: once the pong to a ping has been
+// read, the peer's TCP has acknowledged every byte through the ping's
+// end (the pong's segment carries that acknowledgement, and the kernel
+// takes it before the pong's bytes), so WriteAcked reports them all at
+// once, without waiting.
+func TestPongProvesThePingAcknowledged(t *testing.T) {
+	pong := make(chan struct{}, 1)
+	cc, sc := connPair(t, connConfig{onPong: func([]byte) { pong <- struct{}{} }}, connConfig{})
+	ctx := context.Background()
+	go func() {
+		for {
+			if _, _, err := sc.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	require.NoError(t, cc.Write(ctx, MessageBinary, make([]byte, 256<<10)))
+	_, end, err := cc.PingSpan(ctx, []byte("12345678"))
+	require.NoError(t, err)
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := cc.Read(ctx) // answers the ping; passes the pong to onPong
+		read <- err
+	}()
+	select {
+	case <-pong:
+	case err := <-read:
+		t.Fatalf("read ended before the pong: %v", err)
+	}
+	acked, exact := cc.WriteAcked()
+	require.True(t, exact)
+	assert.Equal(t, end, acked, "everything through the ping's end is acknowledged")
+	cc.CloseNow()
+	<-read
+}
