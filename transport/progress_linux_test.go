@@ -18,19 +18,7 @@ import (
 func TestWriteProgressSeesTheTail(t *testing.T) {
 	// A peer with a tiny receive buffer keeps most of the message in the
 	// writer's send queue until it reads.
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	b, err := ln.Accept()
-	require.NoError(t, err)
-	defer b.Close()
+	a, b := smallWindowPair(t)
 	c := newConn(connConfig{nc: a, client: true, noIdleReads: true})
 	defer c.CloseNow()
 
@@ -39,7 +27,7 @@ func TestWriteProgressSeesTheTail(t *testing.T) {
 	written := c.BytesWritten()
 	assert.Less(t, c.WriteProgress(), written-256<<10, "the tail is still in the kernel")
 
-	_, err = io.CopyN(io.Discard, b, int64(written))
+	_, err := io.CopyN(io.Discard, b, int64(written))
 	require.NoError(t, err)
 	for c.WriteProgress() != written {
 		time.Sleep(time.Millisecond) // the last ACK, perhaps delayed
@@ -80,4 +68,26 @@ func TestPongProvesThePingAcknowledged(t *testing.T) {
 	assert.Equal(t, end, acked, "everything through the ping's end is acknowledged")
 	cc.CloseNow()
 	<-read
+}
+
+// smallWindowPair returns the two ends of a loopback TCP connection whose
+// second end has a 4 KiB receive buffer, so that while it does not read,
+// little of what the first writes leaves the first's send queue. Both
+// are closed when the test ends.
+func smallWindowPair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	b, err := ln.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,19 +50,7 @@ func TestLoneControlArmsNothing(t *testing.T) {
 // full: the peer does not read) waits under its context as any write
 // does, and gives up when the context does.
 func TestLoneControlBlockedHonoursContext(t *testing.T) {
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	b, err := ln.Accept() // never read
-	require.NoError(t, err)
-	defer b.Close()
+	a, _ := smallWindowPair(t) // the peer never reads
 	tc := a.(*net.TCPConn)
 	require.NoError(t, tc.SetWriteBuffer(4096))
 	junk := make([]byte, 64<<10)
@@ -82,7 +69,7 @@ func TestLoneControlBlockedHonoursContext(t *testing.T) {
 	// Were the first try to wait for room, the ping would hang here.
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	err = c.Ping(ctx, []byte("12345678"))
+	err := c.Ping(ctx, []byte("12345678"))
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "got %v, want context.DeadlineExceeded", err)
 	assert.Less(t, c.BytesWritten()-written, uint64(2+4+8), "the ping did not go out whole")
 }
