@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"time"
 
@@ -116,10 +117,13 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 		opts.Progress = conn.WriteProgress
 		if _, exact := conn.WriteAcked(); exact {
 			opts.Sent = conn.BytesWritten
-			// Where each ping lies in BytesWritten's count, so that the
-			// monitor can skip asking the kernel while nothing but
-			// answered pings has been written (heartbeat.SpanPinger).
-			pinger = spanConn{heartbeatConn{conn}}
+			if socketBytes(conn) {
+				// Where each ping lies in BytesWritten's count, so that
+				// the monitor can skip asking the kernel while nothing
+				// but answered pings has been written
+				// (heartbeat.SpanPinger).
+				pinger = spanConn{heartbeatConn{conn}}
+			}
 		}
 	}
 	opts.OnRTT = c.onRTT(opts.OnRTT)
@@ -157,8 +161,20 @@ func (h heartbeatConn) SendHeartbeat(ctx context.Context, payload []byte, binary
 	return h.c.Write(ctx, typ, payload)
 }
 
+// socketBytes reports whether conn's BytesWritten counts the socket's own
+// bytes, as WriteAcked's acknowledged count does, one for one. Over TLS it
+// counts plaintext against the kernel's ciphertext, so what WriteProgress
+// says just after a ping is not known without asking (SpanPinger).
+func socketBytes(conn *transport.Conn) bool {
+	switch conn.NetConn().(type) {
+	case *net.TCPConn, *net.UnixConn:
+		return true
+	}
+	return false
+}
+
 // spanConn is heartbeatConn for a monitor whose Sent is the Conn's
-// BytesWritten.
+// BytesWritten, counting the socket's own bytes.
 type spanConn struct{ heartbeatConn }
 
 func (s spanConn) PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error) {

@@ -24,8 +24,10 @@ type Pinger interface {
 // through the ping's end, so while Sent stays there, nothing is
 // unacknowledged and Progress equals Sent. An idle connection's ping then
 // costs no Progress call at all. The same rules as Ping's apply; start and
-// end are read only when err is nil, and must be in Sent's units: a
-// Pinger whose counts are not Sent's must not implement SpanPinger.
+// end are read only when err is nil. Implement it only when start and end
+// are in Sent's units and Progress counts those same bytes one for one
+// (Sent less exactly what is unacknowledged): over TLS, where Sent counts
+// plaintext and the kernel ciphertext, it does not.
 type SpanPinger interface {
 	PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error)
 }

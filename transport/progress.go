@@ -55,8 +55,9 @@ func (c *Conn) WriteAcked() (uint64, bool) {
 // A peer that answers the ping has read every byte through end, so its
 // TCP has acknowledged them: a liveness check that matches pongs to pings
 // knows then, without asking the kernel, that nothing is unacknowledged
-// for as long as BytesWritten stays at end (heartbeat.SpanPinger). Safe
-// for concurrent use.
+// for as long as BytesWritten stays at end (heartbeat.SpanPinger). Over
+// TLS the counts are of plaintext, as BytesWritten's are. Safe for
+// concurrent use.
 func (c *Conn) PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error) {
 	if len(payload) > MaxControlPayload {
 		return 0, 0, errControlTooLong
