@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"time"
 
@@ -111,6 +112,7 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 		return nil, nil
 	}
 	opts := c.opts.Heartbeat
+	var pinger heartbeat.Pinger = heartbeatConn{conn}
 	if opts.Progress == nil {
 		// A slow link whose socket keeps taking bytes is alive, even when
 		// a pong waits behind a large message on its way out; but once
@@ -119,6 +121,13 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 		opts.Progress = conn.WriteProgress
 		if _, exact := conn.WriteAcked(); exact {
 			opts.Sent = conn.BytesWritten
+			if socketBytes(conn) {
+				// Where each ping lies in BytesWritten's count, so that
+				// the monitor can skip asking the kernel while nothing
+				// but answered pings has been written
+				// (heartbeat.SpanPinger).
+				pinger = spanConn{heartbeatConn{conn}}
+			}
 		}
 	}
 	opts.OnRTT = c.onRTT(opts.OnRTT)
@@ -129,7 +138,7 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 			c.guard("Heartbeat.OnDead", func() { userDead(err) })
 		}
 	}
-	mon, err := heartbeat.Start(heartbeatConn{conn}, opts)
+	mon, err := heartbeat.Start(pinger, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -139,14 +148,41 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 
 // heartbeatConn lets the monitor send application-level heartbeats straight
 // to the connection: they must not wait behind queued data or be replayed.
-type heartbeatConn struct{ *transport.Conn }
+// It shows the monitor only Ping and SendHeartbeat: PingSpan's counts are
+// BytesWritten's, which a Progress and Sent of the program's own need not
+// share.
+type heartbeatConn struct{ c *transport.Conn }
+
+func (h heartbeatConn) Ping(ctx context.Context, payload []byte) error {
+	return h.c.Ping(ctx, payload)
+}
 
 func (h heartbeatConn) SendHeartbeat(ctx context.Context, payload []byte, binary bool) error {
 	typ := transport.MessageText
 	if binary {
 		typ = transport.MessageBinary
 	}
-	return h.Write(ctx, typ, payload)
+	return h.c.Write(ctx, typ, payload)
+}
+
+// socketBytes reports whether conn's BytesWritten counts the socket's own
+// bytes, as WriteAcked's acknowledged count does, one for one. Over TLS it
+// counts plaintext against the kernel's ciphertext, so what WriteProgress
+// says just after a ping is not known without asking (SpanPinger).
+func socketBytes(conn *transport.Conn) bool {
+	switch conn.NetConn().(type) {
+	case *net.TCPConn, *net.UnixConn:
+		return true
+	}
+	return false
+}
+
+// spanConn is heartbeatConn for a monitor whose Sent is the Conn's
+// BytesWritten, counting the socket's own bytes.
+type spanConn struct{ heartbeatConn }
+
+func (s spanConn) PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error) {
+	return s.c.PingSpan(ctx, payload)
 }
 
 // maxBatchBytes bounds the payload bytes one batch writes before its

@@ -14,6 +14,24 @@ type Pinger interface {
 	Ping(ctx context.Context, payload []byte) error
 }
 
+// SpanPinger is a [Pinger] that also tells where each ping went in the
+// connection's byte stream, counted as [Options.Sent] counts: the write
+// that carried the ping began at start and ended, with the ping's last
+// byte, at end. transport.Conn's PingSpan is one. When Options.Sent is
+// set and the Pinger is a SpanPinger, the monitor uses PingSpan instead of
+// Ping, and spares Options.Progress calls that it can answer itself: the
+// answer to a ping proves the peer's TCP has acknowledged every byte
+// through the ping's end, so while Sent stays there, nothing is
+// unacknowledged and Progress equals Sent. An idle connection's ping then
+// costs no Progress call at all. The same rules as Ping's apply; start and
+// end are read only when err is nil. Implement it only when start and end
+// are in Sent's units and Progress counts those same bytes one for one
+// (Sent less exactly what is unacknowledged): over TLS, where Sent counts
+// plaintext and the kernel ciphertext, it does not.
+type SpanPinger interface {
+	PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error)
+}
+
 // MessageSender is what the monitor needs from the connection for an
 // application-level [Strategy]: a way to send payload as a text message, or
 // a binary one when binary is true. The value given to [Start] must then

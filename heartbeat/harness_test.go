@@ -136,10 +136,17 @@ type harness struct {
 // stops it.
 func newHarness(t *testing.T, opts Options, peer *fakePeer) *harness {
 	t.Helper()
+	return startHarness(t, opts, peer, peer)
+}
+
+// startHarness is newHarness with p, which sends through peer, as the
+// monitor's Pinger.
+func startHarness(t *testing.T, opts Options, peer *fakePeer, p Pinger) *harness {
+	t.Helper()
 	clk := newFakeClock()
 	peer.clk, peer.sig = clk, clk.sig
 	opts.Clock = clk
-	m, err := Start(peer, opts)
+	m, err := Start(p, opts)
 	require.NoError(t, err)
 	t.Cleanup(m.Stop)
 	peer.mu.Lock()

@@ -20,7 +20,17 @@ type probe struct {
 	end      uint64        // Options.Sent once the ping was written: where its last byte lies
 	queued   uint64        // bytes not yet acknowledged once the ping was written, the ping's included
 	received bool          // Options.Sent is set and the peer has acknowledged the ping's bytes
+	// proves is where the ping's last byte lies in Sent's stream, as its
+	// SpanPinger reported: the ping's answer proves the peer's TCP has
+	// acknowledged every byte up to there. 0: unknown, or withdrawn
+	// unanswered.
+	proves uint64
 }
+
+// maxPingWrite bounds a write that carries a ping and nothing more than a
+// small frame or two: a ping frame is at most 131 bytes. A write that
+// small is one TCP segment, acknowledged whole or not at all.
+const maxPingWrite = 256
 
 // nothingAhead is how many unacknowledged bytes a ping may have had ahead
 // of it, itself included, and still count as having reached the peer at
@@ -151,6 +161,7 @@ func (m *Monitor) verdict(p *probe) int {
 		// unread in the socket. Withdraw the ping so the next tick sends
 		// a fresh one, judged after the pause.
 		m.withdraw(p.id)
+		p.proves = 0 // unanswered: it proves nothing
 		return alive
 	}
 	if m.opts.Mode == AnyFrame && m.frames.Load() != p.frames {
@@ -192,19 +203,32 @@ func (m *Monitor) verdict(p *probe) int {
 // probe. The send is bounded by the ping's own timeout, extended, as the
 // reply's deadline is, while Options.Progress shows writes moving.
 func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
+	base, known := m.cleared(p) // before p is overwritten
 	m.seq++
 	frames := m.frames.Load()
 	timeout := m.install(m.seq, now)
 	*p = probe{id: m.seq, deadline: now.Add(timeout), timeout: timeout, frames: frames, sent: now}
 
-	ctx := d.start(timeout)
-	err := m.send(ctx, m.seq)
+	ctx := d.start(timeout, base, known)
+	start, end, err := m.send(ctx, m.seq)
 	d.stop()
 	switch {
 	case err == nil:
 		if f := m.opts.Progress; f != nil {
-			p.progress = f()
-			if sent := m.opts.Sent; sent != nil {
+			p.proves = end
+			switch sent := m.opts.Sent; {
+			case sent == nil:
+				p.progress = f()
+			case known && start == base && end-start <= maxPingWrite && sent() == end:
+				// The ping went out alone onto a socket with nothing
+				// unacknowledged: what Progress would say is known. Its
+				// bytes are one segment, acknowledged whole or not at
+				// all; if they were already, a deadline finds Progress
+				// at end and declares the peer dead, as it would with
+				// received set, so the ping counts as not yet across.
+				p.progress, p.end, p.queued = base, end, end-base
+			default:
+				p.progress = f()
 				p.end = sent()
 				p.queued = p.end - min(p.progress, p.end)
 				p.received = p.progress >= p.end
@@ -221,6 +245,21 @@ func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
 	default:
 		return fmt.Errorf("heartbeat: sending ping: %w", err)
 	}
+}
+
+// cleared reports whether the connection's writes are known to be all
+// acknowledged, and if so Progress's value, without calling Progress: the
+// last ping, p, was answered, which proves the peer's TCP acknowledged
+// every byte through its end, and Sent has not moved since. On an idle
+// connection that is every ping but the first.
+func (m *Monitor) cleared(p *probe) (uint64, bool) {
+	if p.proves == 0 || m.opts.Sent == nil || m.expected.Load() == p.id {
+		// Unknown, withdrawn, or not answered (in AnyFrame mode other
+		// frames may have excused it).
+		return 0, false
+	}
+	n := m.opts.Sent()
+	return n, n == p.proves
 }
 
 // finish records why the monitor ends, unless Stop got there first: a
@@ -266,15 +305,19 @@ type sendDeadline struct {
 }
 
 // start arms the deadline for a send bounded by timeout and returns the
-// context to send with.
-func (d *sendDeadline) start(timeout time.Duration) context.Context {
+// context to send with. When known is set, base is what Progress returns
+// now (Monitor.cleared), and Progress is not called.
+func (d *sendDeadline) start(timeout time.Duration, base uint64, known bool) context.Context {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.ctx, d.cancel = context.WithCancelCause(context.Background())
 	if d.aborted {
 		d.cancel(errStopped)
 	}
-	if d.progress != nil {
+	switch {
+	case known:
+		d.last = base
+	case d.progress != nil:
 		d.last = d.progress()
 	}
 	d.timeout, d.stopped = timeout, false

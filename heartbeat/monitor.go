@@ -34,8 +34,10 @@ type Monitor struct {
 	opts     Options // defaults applied
 	appLevel bool    // cached opts.Strategy.appLevel(), read on every frame
 	anyFrame bool    // opts.Mode == AnyFrame: only then does frames count
-	send     func(ctx context.Context, id uint64) error
-	seq      uint64 // id of the last ping sent; guarded by loop.mu
+	// send sends ping id and, from a SpanPinger, says where it went in
+	// Sent's stream (end 0: unknown).
+	send func(ctx context.Context, id uint64) (start, end uint64, err error)
+	seq  uint64 // id of the last ping sent; guarded by loop.mu
 
 	loop loop // the timer's state (loop.go)
 
@@ -73,12 +75,16 @@ func Start(p Pinger, opts Options) (*Monitor, error) {
 			return nil, &OptionError{Field: "Strategy", Reason: "it sends application messages, so the connection must implement MessageSender"}
 		}
 		msg, bin := bytes.Clone(opts.Strategy.Message), opts.Strategy.Binary
-		m.send = func(ctx context.Context, _ uint64) error {
-			return ms.SendHeartbeat(ctx, bytes.Clone(msg), bin)
+		m.send = func(ctx context.Context, _ uint64) (uint64, uint64, error) {
+			return 0, 0, ms.SendHeartbeat(ctx, bytes.Clone(msg), bin)
+		}
+	} else if sp, ok := p.(SpanPinger); ok && opts.Sent != nil && opts.Progress != nil {
+		m.send = func(ctx context.Context, id uint64) (uint64, uint64, error) {
+			return sp.PingSpan(ctx, binary.BigEndian.AppendUint64(make([]byte, 0, 8), id))
 		}
 	} else {
-		m.send = func(ctx context.Context, id uint64) error {
-			return p.Ping(ctx, binary.BigEndian.AppendUint64(make([]byte, 0, 8), id))
+		m.send = func(ctx context.Context, id uint64) (uint64, uint64, error) {
+			return 0, 0, p.Ping(ctx, binary.BigEndian.AppendUint64(make([]byte, 0, 8), id))
 		}
 	}
 	// The schedule is fixed here, not at the first firing, so that the

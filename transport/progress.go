@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"net"
 	"sync"
 	"syscall"
@@ -45,6 +46,32 @@ func (c *Conn) WriteAcked() (uint64, bool) {
 		return written, false
 	}
 	return written - min(q, written), true
+}
+
+// PingSpan is Ping that also reports where the ping went in the stream
+// that BytesWritten counts: the write that carried it began at start and
+// ended, with the ping's last byte, at end. What lies between start and
+// the ping's first byte was waiting in the write buffer (WriteBuffered).
+// A peer that answers the ping has read every byte through end, so its
+// TCP has acknowledged them: a liveness check that matches pongs to pings
+// knows then, without asking the kernel, that nothing is unacknowledged
+// for as long as BytesWritten stays at end (heartbeat.SpanPinger). Over
+// TLS the counts are of plaintext, as BytesWritten's are. Safe for
+// concurrent use.
+func (c *Conn) PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error) {
+	if len(payload) > MaxControlPayload {
+		return 0, 0, errControlTooLong
+	}
+	w := &c.wr
+	if err := acquireFrame(ctx, w.frameSem, c.writeTimeout); err != nil {
+		return 0, 0, err
+	}
+	defer release(w.frameSem)
+	// Every write holds the frame lock, so no other bytes can come
+	// between these loads and the ping.
+	start = c.written.Load()
+	err = w.frameLocked(ctx, Header{Fin: true, Opcode: OpPing}, payload, true, c.writeTimeout)
+	return start, c.written.Load(), err
 }
 
 // rawConn returns the socket beneath c.nc, through TLS, or nil. It is

@@ -165,3 +165,26 @@ func TestWriteProgressWithoutSocket(t *testing.T) {
 	assert.Equal(t, c.BytesWritten(), c.WriteProgress())
 	assert.Equal(t, uint64(102), c.WriteProgress())
 }
+
+// PingSpan reports the write that carried the ping: from BytesWritten
+// before it to BytesWritten after, the buffered message ahead of it
+// included.
+func TestPingSpan(t *testing.T) {
+	cc, _ := connPair(t, connConfig{noIdleReads: true}, connConfig{noIdleReads: true})
+	ctx := context.Background()
+	require.NoError(t, cc.Write(ctx, MessageText, []byte("hello")))
+	start, end, err := cc.PingSpan(ctx, []byte("12345678"))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2+4+5), start, "starts after what went before")
+	assert.Equal(t, start+2+4+8, end, "ends with the ping")
+	assert.Equal(t, end, cc.BytesWritten())
+
+	require.NoError(t, cc.WriteBuffered(ctx, MessageBinary, make([]byte, 100)))
+	start, end, err = cc.PingSpan(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2+4+5+2+4+8), start)
+	assert.Equal(t, start+(2+4+100)+(2+4), end, "the buffered message went out ahead of the ping")
+
+	_, _, err = cc.PingSpan(ctx, make([]byte, MaxControlPayload+1))
+	assert.ErrorIs(t, err, errControlTooLong)
+}

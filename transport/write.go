@@ -26,7 +26,7 @@ type writer struct {
 	msgSem   *sem
 	frameSem *sem
 	buf      []byte                                   // frames not yet written; cap is the buffer size; nil until the first data frame
-	ctl      *[MaxHeaderSize + MaxControlPayload]byte // a lone control frame's (sendControl); made with the first
+	ctl      *[MaxHeaderSize + MaxControlPayload]byte // a lone control frame's (encodeControl); made with the first
 	size     int                                      // the buffer's size
 	keys     keySource                                // a client's; made with the first frame
 	dl       deadlineArm
@@ -157,19 +157,17 @@ func (w *writer) frameLocked(ctx context.Context, h Header, p []byte, flush bool
 	if h.Opcode != OpClose && h.Opcode != OpPong && c.closeSent.Load() {
 		return &closedError{cause: errCloseSent}
 	}
+	if flush && len(w.buf) == 0 && h.Opcode.IsControl() {
+		return w.loneControl(ctx, h, p, timeout)
+	}
 	// Arm deadlines only when this frame will reach the network.
 	armed := false
 	if flush || len(w.buf)+MaxHeaderSize+len(p) > cap(w.buf) {
 		armed = w.dl.arm(ctx, timeout)
 	}
-	var err error
-	if flush && len(w.buf) == 0 && h.Opcode.IsControl() {
-		err = w.sendControl(h, p)
-	} else {
-		err = w.put(h, p)
-		if err == nil && flush {
-			err = w.flush()
-		}
+	err := w.put(h, p)
+	if err == nil && flush {
+		err = w.flush()
 	}
 	if armed {
 		w.dl.disarm()
@@ -224,31 +222,6 @@ func (w *writer) put(h Header, p []byte) error {
 		p = p[k:]
 	}
 	return nil
-}
-
-// sendControl writes a control frame on its own, when nothing else is
-// buffered, from a small buffer of its own rather than the write buffer:
-// a connection whose only writes are pings and pongs (an idle one) then
-// never makes the write buffer, and holds 139 bytes instead of 4 KiB.
-func (w *writer) sendControl(h Header, p []byte) error {
-	if w.ctl == nil {
-		w.ctl = new([MaxHeaderSize + MaxControlPayload]byte)
-	}
-	h.Length = int64(len(p))
-	if w.c.client {
-		h.Masked = true
-		if w.keys.rng == nil {
-			h.Mask = oneKey() // see oneKey: no generator for pings alone
-		} else {
-			h.Mask = w.keys.next()
-		}
-	}
-	n := PutHeader(w.ctl[:], h)
-	k := copy(w.ctl[n:], p)
-	if h.Masked {
-		maskBytes(h.Mask, 0, w.ctl[n:n+k])
-	}
-	return w.send(w.ctl[:n+k])
 }
 
 func (w *writer) flush() error {
@@ -340,11 +313,13 @@ func acquireFragment(ctx context.Context, s *sem, timeout time.Duration) error {
 // pongs and close frames the connection writes on its own) still gives up
 // after timeout, so a write stuck on a stalled peer cannot hang the reader.
 func acquireFrame(ctx context.Context, s *sem, timeout time.Duration) error {
+	if s.tryAcquire() {
+		// Before ctx.Done, which makes a cancelCtx's channel: a ping
+		// that the socket takes at once never needs it (loneControl).
+		return nil
+	}
 	if ctx.Done() != nil || timeout <= 0 {
 		return acquire(ctx, s)
-	}
-	if s.tryAcquire() {
-		return nil
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()

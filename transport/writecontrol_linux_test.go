@@ -1,0 +1,75 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// disarms returns how many times c's write deadline has been disarmed.
+func disarms(c *Conn) uint32 {
+	c.wr.dl.mu.Lock()
+	defer c.wr.dl.mu.Unlock()
+	return c.wr.dl.gen
+}
+
+// A ping over a plain socket that takes it at once arms no deadline and
+// does not watch its context, whatever the context and write timeout;
+// nor does the pong that answers it. Beneath TLS, or a wrapper, it
+// would (tryWrite writes only to the socket itself).
+func TestLoneControlArmsNothing(t *testing.T) {
+	pong := make(chan struct{}, 1)
+	cc, sc := connPair(t, connConfig{writeTimeout: time.Minute, onPong: func([]byte) { pong <- struct{}{} }},
+		connConfig{writeTimeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _, _, _ = sc.Read(context.Background()) }() // answers the ping
+	go func() { _, _, _ = cc.Read(context.Background()) }() // reads the pong
+	require.NoError(t, cc.Ping(ctx, []byte("12345678")))
+	assert.Equal(t, uint64(2+4+8), cc.BytesWritten())
+	<-pong
+	assert.Zero(t, disarms(cc), "the ping armed no deadline")
+	assert.Equal(t, uint64(2+8), sc.BytesWritten(), "the pong went out")
+	assert.Zero(t, disarms(sc), "the pong armed no deadline")
+
+	// With a message in the write buffer the ping goes out with it, as
+	// before, under the deadlines.
+	require.NoError(t, cc.WriteBuffered(ctx, MessageText, []byte("x")))
+	before := disarms(cc)
+	require.NoError(t, cc.Ping(ctx, nil))
+	assert.Equal(t, before+1, disarms(cc))
+}
+
+// A control frame the socket cannot take at once (its send buffer is
+// full: the peer does not read) waits under its context as any write
+// does, and gives up when the context does.
+func TestLoneControlBlockedHonoursContext(t *testing.T) {
+	a, _ := smallWindowPair(t) // the peer never reads
+	tc := a.(*net.TCPConn)
+	require.NoError(t, tc.SetWriteBuffer(4096))
+	junk := make([]byte, 64<<10)
+	for {
+		require.NoError(t, tc.SetWriteDeadline(time.Now().Add(20*time.Millisecond)))
+		if _, err := tc.Write(junk); err != nil {
+			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+			break
+		}
+	}
+	require.NoError(t, tc.SetWriteDeadline(time.Time{}))
+	c := newConn(connConfig{nc: a, client: true, noIdleReads: true})
+	defer c.CloseNow()
+	written := c.BytesWritten()
+
+	// Were the first try to wait for room, the ping would hang here.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := c.Ping(ctx, []byte("12345678"))
+	assert.True(t, errors.Is(err, context.DeadlineExceeded), "got %v, want context.DeadlineExceeded", err)
+	assert.Less(t, c.BytesWritten()-written, uint64(2+4+8), "the ping did not go out whole")
+}
