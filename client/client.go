@@ -195,20 +195,19 @@ func (c *Client) Read(ctx context.Context) (Inbound, error) {
 // message is already whole in the connection's buffer (copied from there
 // on the calling goroutine, the one copy any read makes), and otherwise
 // another buffer the Client read it into. A program that passes each
-// payload back as the next dst receives without allocating. On error dst
-// is returned as the payload, emptied.
+// payload back as the next dst receives without allocating. On error the
+// payload is nil.
 func (c *Client) ReadInto(ctx context.Context, dst []byte) (Inbound, error) {
 	one := [1]Inbound{{Payload: dst[:0]}}
 	if c.readDirect(one[:], false) == 1 {
 		c.stats.received.Add(1)
 		return one[0], nil
 	}
-	m, err := c.readInbox(ctx)
-	if err != nil {
-		return Inbound{Payload: dst[:0]}, err
-	}
-	c.inbox.pool.put(one[0].Payload) // dst, or what became of it
-	return m, nil
+	// dst (or what became of it) is pooled before the wait, not after:
+	// the reader may need a buffer for the very message this call waits
+	// for, and would otherwise copy it into a new one.
+	c.inbox.pool.put(one[0].Payload)
+	return c.readInbox(ctx)
 }
 
 // ReadMany is ReadInto for many messages at once, the cheapest way to
@@ -232,11 +231,14 @@ func (c *Client) ReadMany(ctx context.Context, ms []Inbound) (int, error) {
 		c.stats.received.Add(uint64(n))
 		return n, nil
 	}
+	// As in ReadInto: the buffer the first message replaces is pooled
+	// before the wait for it.
+	c.inbox.pool.put(ms[0].Payload)
+	ms[0].Payload = nil
 	m, err := c.readInbox(ctx)
 	if err != nil {
 		return 0, err
 	}
-	c.inbox.pool.put(ms[0].Payload)
 	ms[0] = m
 	n := 1 + c.inbox.popMore(ms[1:])
 	c.stats.received.Add(uint64(n - 1))

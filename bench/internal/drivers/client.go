@@ -58,8 +58,7 @@ func (d Client) Dial(ctx context.Context, url string, netDial NetDial) (Conn, er
 
 type clientConn struct {
 	c    *client.Client
-	buf  []byte // the last payload, passed back to ReadInto
-	ms   []client.Inbound
+	ms   []client.Inbound // ReadMany's slots, handed back with each call
 	exp  expectation
 	done func() // releases what the observer holds, after Close
 }
