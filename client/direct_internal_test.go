@@ -44,3 +44,40 @@ func TestDirectReadsOnlyWhereTheyCanSucceed(t *testing.T) {
 		})
 	}
 }
+
+// TestPopMoreKeepsToItsBudget: ReadMany's second helping from the inbox
+// stops before the message that would take it over its byte budget, so a
+// program holding a batch of large messages never holds the buffers the
+// reader needs; what it takes comes in order, and the buffers the slots
+// held go to the pool.
+func TestPopMoreKeepsToItsBudget(t *testing.T) {
+	b := newInbox(16, 1<<30, InboundWait)
+	sizes := []int{200 << 10, 50 << 10, 10 << 10, 1 << 10}
+	for i, size := range sizes {
+		p := make([]byte, size)
+		p[0] = byte(i)
+		ok, _ := b.tryPush(Inbound{Payload: p})
+		require.True(t, ok)
+	}
+	ms := make([]Inbound, 8)
+	for i := range ms {
+		ms[i].Payload = make([]byte, 0, 64)
+	}
+	require.Zero(t, b.popMore(ms, 100<<10), "the first is over the budget")
+	require.Equal(t, 2, b.popMore(ms[:2], 1<<30), "bounded by the slots")
+	b2 := newInbox(16, 1<<30, InboundWait)
+	for i, size := range sizes {
+		p := make([]byte, size)
+		p[0] = byte(i)
+		_, _ = b2.tryPush(Inbound{Payload: p})
+	}
+	n := b2.popMore(ms, 255<<10)
+	require.Equal(t, 2, n, "200 KiB and 50 KiB fit 255 KiB; 10 KiB more does not")
+	for i := range n {
+		assert.Equal(t, byte(i), ms[i].Payload[0])
+		assert.Len(t, ms[i].Payload, sizes[i])
+	}
+	assert.Equal(t, 2, len(b2.pool.free), "the displaced slot buffers are pooled")
+	assert.Equal(t, 2, b2.n)
+	assert.Equal(t, int32(2), b2.count.Load())
+}

@@ -195,15 +195,22 @@ func (b *inbox) pop() (Inbound, bool) {
 }
 
 // popMore moves up to len(ms) of the messages waiting into ms, oldest
-// first, without waiting, and pools the payloads they displace (buffers
-// the program gave up: ReadMany). It returns how many it moved.
-func (b *inbox) popMore(ms []Inbound) int {
+// first, as long as their payloads total at most budget bytes, without
+// waiting, and pools the payloads they displace (buffers the program gave
+// up: ReadMany). It returns how many it moved.
+func (b *inbox) popMore(ms []Inbound, budget int) int {
 	b.mu.Lock()
-	n := min(len(ms), b.n)
-	for i := range n {
-		b.pool.put(ms[i].Payload)
-		ms[i] = b.buf[b.head] // the payload belongs to the application now
+	n := 0
+	for n < len(ms) && n < b.n {
+		size := len(b.buf[b.head].Payload)
+		if size > budget {
+			break
+		}
+		budget -= size
+		b.pool.put(ms[n].Payload)
+		ms[n] = b.buf[b.head] // the payload belongs to the application now
 		b.discardOldest()
+		n++
 	}
 	b.count.Store(int32(b.n))
 	room := b.pusher && n > 0
