@@ -259,13 +259,28 @@ func runFeed(t *testing.T, url string, feed *numberFeed, total uint64, states ch
 func TestGethSubscriptionSurvivesRestart(t *testing.T) {
 	feed := newNumberFeed()
 	srv := startGeth(t, feed)
-	r := runFeed(t, srv.url(), feed, 6000, nil, func(waitHead func(uint64)) {
+	states := make(chan client.StateChange, 64)
+	// backUp returns once the Client has gone down and come back: the
+	// next kill is then a renewal of its own, not one folded into this
+	// one (on a fast machine the second kill could otherwise come while
+	// the Client was still redialling after the first).
+	backUp := func() {
+		down := false
+		for ch := range states {
+			down = down || ch.From == client.Connected
+			if down && ch.To == client.Connected {
+				return
+			}
+		}
+	}
+	r := runFeed(t, srv.url(), feed, 6000, states, func(waitHead func(uint64)) {
 		for _, at := range []uint64{1000, 3000} {
 			waitHead(at)
 			srv.kill()
 			feed.unpacedUntil.Store(at + 500)
 			waitHead(at + 500) // 500 events happen while it is down
 			srv.start()
+			backUp()
 		}
 	})
 	// Renewals the program had not reached yet fold into one hook run.
