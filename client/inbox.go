@@ -212,16 +212,7 @@ func (b *inbox) popMore(ms []Inbound, budget int) int {
 		b.discardOldest()
 		n++
 	}
-	b.count.Store(int32(b.n))
-	room := b.pusher && n > 0
-	more := b.n > 0 && b.readers.Load() > 0
-	b.mu.Unlock()
-	if room {
-		signal(b.room)
-	}
-	if more {
-		signal(b.ready)
-	}
+	b.poppedUnlock(n > 0)
 	return n
 }
 
@@ -233,10 +224,18 @@ func (b *inbox) take() (Inbound, bool) {
 	}
 	m := b.buf[b.head] // the payload belongs to the application now
 	b.discardOldest()
+	b.poppedUnlock(true)
+	return m, true
+}
+
+// poppedUnlock ends a pop that took messages (took), with mu held, which
+// it releases: it updates count, and passes the wakes on, to a pusher
+// waiting for the room the pop made and to another reader waiting for
+// what is left.
+func (b *inbox) poppedUnlock(took bool) {
 	b.count.Store(int32(b.n))
-	// Pass the wake on: another reader may be waiting for what is left.
 	more := b.n > 0 && b.readers.Load() > 0
-	room := b.pusher
+	room := b.pusher && took
 	b.mu.Unlock()
 	if room {
 		signal(b.room)
@@ -244,7 +243,6 @@ func (b *inbox) take() (Inbound, bool) {
 	if more {
 		signal(b.ready)
 	}
-	return m, true
 }
 
 // next removes and returns the oldest message, waiting for one until ctx

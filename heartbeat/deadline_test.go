@@ -46,17 +46,12 @@ func (p *ctxPinger) Ping(ctx context.Context, payload []byte) error {
 // idle connection holds none (with the watchers' table a Conn's write
 // leaves in it).
 func TestPingsShareOneDeadline(t *testing.T) {
-	clk := newFakeClock()
-	peer := &fakePeer{clk: clk, sig: clk.sig, reply: always(10 * time.Millisecond)}
-	cc := &countingClock{fakeClock: clk}
+	peer := &fakePeer{reply: always(10 * time.Millisecond)}
+	var cc *countingClock
 	p := &ctxPinger{fakePeer: peer, ctxs: map[context.Context]bool{}}
-	m, err := Start(p, Options{Interval: time.Second, Timeout: 500 * time.Millisecond, Clock: cc})
-	require.NoError(t, err)
-	t.Cleanup(m.Stop)
-	peer.mu.Lock()
-	peer.m = m
-	peer.mu.Unlock()
-	h := &harness{t: t, clk: clk, peer: peer, m: m, start: clk.Now()}
+	h := startHarnessClock(t, Options{Interval: time.Second, Timeout: 500 * time.Millisecond}, peer, p,
+		func(c *fakeClock) Clock { cc = &countingClock{fakeClock: c}; return cc })
+	m := h.m
 	h.advance(20*time.Second + 100*time.Millisecond)
 	h.requireAlive()
 	assert.Len(t, peer.sentCopy(), 20)

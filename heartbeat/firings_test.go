@@ -35,17 +35,9 @@ func TestAnsweredPingCostsOneFiring(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var fired atomic.Int32
-			clk := newFakeClock()
-			peer := &fakePeer{clk: clk, sig: clk.sig, reply: func(int) (time.Duration, bool) { return rtt, true }}
-			opts := tt.opts
-			opts.Clock = firingClock{clk, &fired}
-			m, err := Start(peer, opts)
-			require.NoError(t, err)
-			t.Cleanup(m.Stop)
-			peer.mu.Lock()
-			peer.m = m
-			peer.mu.Unlock()
-			h := &harness{t: t, clk: clk, peer: peer, m: m, start: clk.Now()}
+			peer := &fakePeer{reply: func(int) (time.Duration, bool) { return rtt, true }}
+			h := startHarnessClock(t, tt.opts, peer, peer, func(c *fakeClock) Clock { return firingClock{c, &fired} })
+			m := h.m
 
 			const pings = 20
 			h.advanceTo(pings*interval + interval/2)

@@ -143,9 +143,17 @@ func newHarness(t *testing.T, opts Options, peer *fakePeer) *harness {
 // monitor's Pinger.
 func startHarness(t *testing.T, opts Options, peer *fakePeer, p Pinger) *harness {
 	t.Helper()
+	return startHarnessClock(t, opts, peer, p, func(c *fakeClock) Clock { return c })
+}
+
+// startHarnessClock is startHarness with the monitor's Clock made by
+// wrap from the harness's fake clock (a clock that counts what the
+// monitor asks of it).
+func startHarnessClock(t *testing.T, opts Options, peer *fakePeer, p Pinger, wrap func(*fakeClock) Clock) *harness {
+	t.Helper()
 	clk := newFakeClock()
 	peer.clk, peer.sig = clk, clk.sig
-	opts.Clock = clk
+	opts.Clock = wrap(clk)
 	m, err := Start(p, opts)
 	require.NoError(t, err)
 	t.Cleanup(m.Stop)
