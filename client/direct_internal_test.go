@@ -81,3 +81,20 @@ func TestPopMoreKeepsToItsBudget(t *testing.T) {
 	assert.Equal(t, 2, b2.n)
 	assert.Equal(t, int32(2), b2.count.Load())
 }
+
+// TestPopMoreTakesAllThatFit: with room in the slots and the budget,
+// popMore takes every message waiting, not half of them.
+func TestPopMoreTakesAllThatFit(t *testing.T) {
+	b := newInbox(16, 1<<30, InboundWait)
+	for i := range 5 {
+		ok, _ := b.tryPush(Inbound{Payload: []byte{byte(i)}})
+		require.True(t, ok)
+	}
+	ms := make([]Inbound, 8)
+	require.Equal(t, 5, b.popMore(ms, 1<<20))
+	for i := range 5 {
+		assert.Equal(t, byte(i), ms[i].Payload[0])
+	}
+	assert.Zero(t, b.n)
+	assert.Zero(t, b.count.Load())
+}

@@ -201,7 +201,7 @@ func (b *inbox) pop() (Inbound, bool) {
 func (b *inbox) popMore(ms []Inbound, budget int) int {
 	b.mu.Lock()
 	n := 0
-	for n < len(ms) && n < b.n {
+	for n < len(ms) && b.n > 0 {
 		size := len(b.buf[b.head].Payload)
 		if size > budget {
 			break
