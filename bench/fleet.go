@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,7 +29,8 @@ const fleetEnv = "STURDY_BENCH_FLEET"
 type fleetConfig struct {
 	n         int
 	heartbeat time.Duration // ping interval of both kinds; 0: sturdy's default
-	idle      time.Duration // the measured idle window
+	idle      time.Duration // one measured idle window
+	windows   int           // consecutive idle windows per round, both kinds at once
 	down      time.Duration // how long the server stays down in the restart
 	rounds    int           // both kinds once per round
 	profile   string        // directory for the client processes' profiles; empty: none
@@ -38,14 +40,18 @@ type fleetConfig struct {
 // checkFleet is the scale scenario as -check and the tests run it: few
 // connections, pings every 100 ms so that two rounds pass at once.
 func checkFleet() fleetConfig {
-	return fleetConfig{n: 50, heartbeat: 100 * time.Millisecond, idle: 500 * time.Millisecond, down: 2 * time.Second, command: "go run . -check"}
+	return fleetConfig{n: 50, heartbeat: 100 * time.Millisecond, idle: 500 * time.Millisecond, windows: 2, down: 2 * time.Second, command: "go run . -check"}
 }
 
 // fleetFiles is how many files a fleet process needs beside its sockets.
 const fleetFiles = 256
 
-// runFleet runs the scale scenario for both kinds, one after the other,
-// each with a server process and a client process of its own.
+// runFleet runs the scale scenario for both kinds, each with a server
+// process and a client process of its own. In each round both fleets
+// connect, one after the other, and idle at the same time: their idle
+// windows coincide, so a machine whose speed or load changes during a
+// run bills both kinds alike (as push's turns do). The restarts then run
+// one after the other, since a storm loads the machine.
 func runFleet(ctx context.Context, fc fleetConfig, log io.Writer) (*fleet.Result, error) {
 	if err := raiseFileLimit(uint64(fc.n + fleetFiles)); err != nil {
 		return nil, fmt.Errorf("open-file limit: %w", err)
@@ -62,22 +68,80 @@ func runFleet(ctx context.Context, fc fleetConfig, log io.Writer) (*fleet.Result
 	if res.Heartbeat == 0 {
 		res.Heartbeat = heartbeat.DefaultInterval
 	}
+	fc.idle = wholeIntervals(fc.idle, res.Heartbeat)
+	fc.windows = max(fc.windows, 1)
 	for round := 1; round <= res.Rounds; round++ {
 		kinds := fleet.Kinds()
 		if round%2 == 0 {
-			slices.Reverse(kinds) // neither kind always runs first
+			slices.Reverse(kinds) // neither kind always goes first
 		}
-		for _, kind := range kinds {
-			k, err := runFleetKind(ctx, fc, kind, round, log)
-			if err != nil {
-				return res, fmt.Errorf("fleet %s, round %d: %w", kind, round, err)
-			}
+		ks, err := runFleetRound(ctx, fc, kinds, round, log)
+		for _, k := range ks {
 			k.Round = round
 			res.Kinds = append(res.Kinds, k)
+		}
+		if err != nil {
+			return res, fmt.Errorf("fleet round %d: %w", round, err)
 		}
 	}
 	res.Machine.LoadEnd = report.LoadAvg()
 	return res, res.Validate()
+}
+
+// wholeIntervals rounds the idle window up to a whole number of heartbeat
+// intervals. An idle fleet's cost is periodic (its pings leave within a
+// second or so of each other, once per interval), so a window of whole
+// periods holds the same number of ping rounds whatever its phase: a
+// 20 s window over 15 s pings held one round or two, and the two kinds'
+// ratio moved by up to 2× between runs of the same code.
+func wholeIntervals(window, interval time.Duration) time.Duration {
+	n := (window + interval - 1) / interval
+	return max(n, 1) * interval
+}
+
+// runFleetRound runs one round: every kind's fleet up, in turn; the idle
+// windows of all of them at once; then each restart in turn.
+func runFleetRound(ctx context.Context, fc fleetConfig, kinds []string, round int, log io.Writer) (ks []fleet.KindResult, err error) {
+	sides := make([]*fleetSide, len(kinds))
+	defer func() {
+		for _, s := range sides {
+			if s != nil {
+				err = errors.Join(err, s.ps.end())
+			}
+		}
+	}()
+	for i, kind := range kinds {
+		if sides[i], err = upFleet(ctx, fc, kind, round, log); err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+	}
+	for _, s := range sides {
+		if err := s.warm(ctx, fc); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.k.Kind, err)
+		}
+	}
+	errs := make([]error, len(sides))
+	var wg sync.WaitGroup
+	for i, s := range sides {
+		wg.Go(func() {
+			cmd := fmt.Sprintf("measure %d %d", fc.idle.Milliseconds(), fc.windows)
+			errs[i] = ask(ctx, s.cl, cmd, "idle", &s.k.Idle, time.Duration(fc.windows)*fc.idle+time.Minute)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, s := range sides {
+		fmt.Fprintf(log, "fleet %-13s idle: %v\n", s.k.Kind, s.k.Idle)
+	}
+	for _, s := range sides {
+		if err := s.storm(ctx, fc, log); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.k.Kind, err)
+		}
+		ks = append(ks, s.k)
+	}
+	return ks, nil
 }
 
 // procs are the child processes of one fleet, all ended by end.
@@ -149,60 +213,69 @@ func fields(ctx context.Context, p *serverProc, cmd, word string, timeout time.D
 	return out, nil
 }
 
-// runFleetKind measures one kind: the burst connect, the idle fleet once
-// the server has seen two pings from every connection, then the restart.
-func runFleetKind(ctx context.Context, fc fleetConfig, kind string, round int, log io.Writer) (k fleet.KindResult, err error) {
-	ps := &procs{}
-	defer func() { err = errors.Join(err, ps.end()) }()
-	k.Kind = kind
-	srv, err := ps.start(ctx, "server")
-	if err != nil {
-		return k, err
+// fleetSide is one kind's fleet in a round: its processes and results.
+type fleetSide struct {
+	ps      *procs
+	srv, cl *serverProc
+	addr    string
+	k       fleet.KindResult
+}
+
+// upFleet starts one kind's server and client processes and connects its
+// fleet in a burst.
+func upFleet(ctx context.Context, fc fleetConfig, kind string, round int, log io.Writer) (*fleetSide, error) {
+	s := &fleetSide{ps: &procs{}, k: fleet.KindResult{Kind: kind}}
+	var err error
+	if s.srv, err = s.ps.start(ctx, "server"); err != nil {
+		return s, err
 	}
-	ans, err := srv.Do(ctx, "listen 127.0.0.1:0")
+	ans, err := s.srv.Do(ctx, "listen 127.0.0.1:0")
 	if err != nil {
-		return k, err
+		return s, err
 	}
-	addr, _ := strings.CutPrefix(ans, "listening ")
-	cl, err := ps.start(ctx, "client")
-	if err != nil {
-		return k, err
+	s.addr, _ = strings.CutPrefix(ans, "listening ")
+	if s.cl, err = s.ps.start(ctx, "client"); err != nil {
+		return s, err
 	}
-	st := fleet.Settings{Kind: kind, N: fc.n, URL: "ws://" + addr + "/fleet", Heartbeat: fc.heartbeat}
+	st := fleet.Settings{Kind: kind, N: fc.n, URL: "ws://" + s.addr + "/fleet", Heartbeat: fc.heartbeat}
 	if fc.profile != "" {
 		st.Profile = filepath.Join(fc.profile, fmt.Sprintf("fleet-%s-%d-round%d", kind, fc.n, round))
 	}
 	set, _ := json.Marshal(st)
-	if err := ask(ctx, cl, "dial "+string(set), "up", &k.Up, 2*time.Minute+time.Duration(fc.n)*time.Millisecond); err != nil {
-		return k, err
+	if err := ask(ctx, s.cl, "dial "+string(set), "up", &s.k.Up, 2*time.Minute+time.Duration(fc.n)*time.Millisecond); err != nil {
+		return s, err
 	}
-	fmt.Fprintf(log, "fleet %-13s %d up after %v, %.3f goroutines each\n", kind, fc.n, k.Up.Connect.Round(time.Millisecond), k.Up.GoroutinesPer)
+	fmt.Fprintf(log, "fleet %-13s %d up after %v, %.3f goroutines each\n", kind, fc.n, s.k.Up.Connect.Round(time.Millisecond), s.k.Up.GoroutinesPer)
+	return s, nil
+}
 
-	// Two heartbeat rounds, seen by the server, before the idle window.
+// warm waits until the server has seen two heartbeat pings from every
+// connection: the idle window measures the steady state, not the moment
+// after connect.
+func (s *fleetSide) warm(ctx context.Context, fc fleetConfig) error {
 	interval := fc.heartbeat
 	if interval == 0 {
 		interval = heartbeat.DefaultInterval
 	}
 	limit := 3*interval + time.Minute
-	if _, err := srv.DoWithin(ctx, fmt.Sprintf("pings %d 2 %d", fc.n, limit.Milliseconds()), limit+5*time.Second); err != nil {
-		return k, err
-	}
-	if err := ask(ctx, cl, fmt.Sprintf("measure %d", fc.idle.Milliseconds()), "idle", &k.Idle, fc.idle+time.Minute); err != nil {
-		return k, err
-	}
-	fmt.Fprintf(log, "fleet %-13s idle: %v\n", kind, k.Idle)
+	_, err := s.srv.DoWithin(ctx, fmt.Sprintf("pings %d 2 %d", fc.n, limit.Milliseconds()), limit+5*time.Second)
+	return err
+}
 
-	k.Storm, err = restart(ctx, fc, ps, srv, cl, addr)
-	if err != nil {
-		return k, err
+// storm restarts the side's server, then closes its fleet once it is back.
+func (s *fleetSide) storm(ctx context.Context, fc fleetConfig, log io.Writer) error {
+	var err error
+	if s.k.Storm, err = restart(ctx, fc, s.ps, s.srv, s.cl, s.addr); err != nil {
+		return err
 	}
+	st := s.k.Storm
 	fmt.Fprintf(log, "fleet %-13s restart: first redials %v–%v, all back after %v, %.2f dials each, peak 100 ms %.2f× the mean\n",
-		kind, k.Storm.FirstDial[0].Round(time.Millisecond), k.Storm.FirstDial[2].Round(time.Millisecond),
-		k.Storm.AllBack.Round(time.Millisecond), k.Storm.AttemptsPer(fc.n), k.Storm.PeakOverMean())
-	if _, err := cl.DoWithin(ctx, "close", 2*time.Minute); err != nil {
-		return k, err
+		s.k.Kind, st.FirstDial[0].Round(time.Millisecond), st.FirstDial[2].Round(time.Millisecond),
+		st.AllBack.Round(time.Millisecond), st.AttemptsPer(fc.n), st.PeakOverMean())
+	if _, err := s.cl.DoWithin(ctx, "close", 2*time.Minute); err != nil {
+		return err
 	}
-	return k, nil
+	return s.ps.end()
 }
 
 // restart kills the server with SIGKILL, starts another on the same

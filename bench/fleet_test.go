@@ -33,6 +33,8 @@ func TestFleet(t *testing.T) {
 	for _, k := range res.Kinds {
 		assert.GreaterOrEqual(t, k.Idle.GoroutinesPer, 1.0, "%s: its goroutines are counted", k.Kind)
 		assert.Greater(t, k.Idle.CPU, time.Duration(0), "%s: pings cost CPU", k.Kind)
+		assert.GreaterOrEqual(t, k.Idle.Window, time.Duration(fc.windows)*fc.idle, "%s: the windows asked for, at least", k.Kind)
+		assert.Len(t, k.Idle.Windows, fc.windows, "%s: each window's CPU", k.Kind)
 		assert.GreaterOrEqual(t, k.Storm.AllBack, fc.down, "%s: none back before the server", k.Kind)
 		assert.Positive(t, k.Storm.FirstDial[0], "%s: first dials after the kill", k.Kind)
 		assert.LessOrEqual(t, k.Storm.FirstDial[2], k.Storm.AllBack, "%s: every member dialed before the last was back", k.Kind)
@@ -42,6 +44,7 @@ func TestFleet(t *testing.T) {
 		}
 		assert.Equal(t, fc.n, sum, "%s: every member in the histogram of attempts", k.Kind)
 	}
+	assert.Len(t, res.WindowRatios(), fc.windows, "the kinds' windows pair up")
 	for _, kind := range fleet.Kinds() {
 		for _, p := range []string{"cpu", "heap"} {
 			st, err := os.Stat(filepath.Join(fc.profile, "fleet-"+kind+"-20-round1-"+p+".prof"))
@@ -55,6 +58,18 @@ func TestFleet(t *testing.T) {
 	for _, want := range []string{"| live heap", "| CPU while idle, per connection |", "| restart: all back after (from the kill) |",
 		"| heap ≤ 8 KiB per idle Client |", "| restart: peak 100 ms of handshakes ≤ 2× the mean |", "- " + fleet.KindHand + ", round 1: ["} {
 		assert.Contains(t, md.String(), want)
+	}
+}
+
+// TestWholeIntervals checks that the idle window is rounded up to whole
+// heartbeat intervals, so that it holds the same number of ping rounds
+// whatever its phase.
+func TestWholeIntervals(t *testing.T) {
+	const iv = 15 * time.Second
+	for _, c := range []struct{ window, want time.Duration }{
+		{0, iv}, {time.Millisecond, iv}, {iv, iv}, {20 * time.Second, 2 * iv}, {30 * time.Second, 2 * iv}, {2*iv + 1, 3 * iv},
+	} {
+		assert.Equal(t, c.want, wholeIntervals(c.window, iv), "window %v", c.window)
 	}
 }
 

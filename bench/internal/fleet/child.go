@@ -72,16 +72,15 @@ func (c *process) command(line string) (string, error) {
 		}
 		return c.dial(set)
 	case "measure":
-		ms, err := strconv.Atoi(arg)
+		window, count, err := measureArgs(arg)
 		if err != nil {
 			return "", err
 		}
-		window := time.Duration(ms) * time.Millisecond
 		if c.f.set.Profile == "" {
-			return answer("idle", measureIdle(c.base, c.f.set.N, window, nil))
+			return answer("idle", measureIdle(c.base, c.f.set.N, window, count, nil))
 		}
 		idle, err := profileIdle(c.f.set.Profile, func(around func() func()) Idle {
-			return measureIdle(c.base, c.f.set.N, window, around)
+			return measureIdle(c.base, c.f.set.N, window, count, around)
 		})
 		if err != nil {
 			return "", err
@@ -103,6 +102,28 @@ func (c *process) command(line string) (string, error) {
 		return "closed", nil
 	}
 	return "", fmt.Errorf("unknown command %q", word)
+}
+
+// measureArgs parses "MS [K]": K windows (default 1) of MS milliseconds.
+func measureArgs(arg string) (window time.Duration, count int, err error) {
+	f := strings.Fields(arg)
+	if len(f) < 1 || len(f) > 2 {
+		return 0, 0, fmt.Errorf("measure %q: want MS [K]", arg)
+	}
+	ms, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0, 0, err
+	}
+	count = 1
+	if len(f) == 2 {
+		if count, err = strconv.Atoi(f[1]); err != nil {
+			return 0, 0, err
+		}
+	}
+	if ms <= 0 || count <= 0 {
+		return 0, 0, fmt.Errorf("measure %q: window and count must be positive", arg)
+	}
+	return time.Duration(ms) * time.Millisecond, count, nil
 }
 
 // dial prepares the fleet, takes the baseline and starts every member.

@@ -30,7 +30,8 @@
 //
 //	dial JSON               starts a fleet (Settings) in a burst and answers
 //	                        "up JSON" (Up) once every member is connected
-//	measure MS              measures an idle window of MS milliseconds; "idle JSON" (Idle)
+//	measure MS [K]          measures K (default 1) consecutive idle windows of MS
+//	                        milliseconds each; "idle JSON" (Idle)
 //	arm                     counts dials from now on; "ok"
 //	attempts                "attempts JSON" (Attempts): dials per member since arm
 //	close                   closes every member and waits for their goroutines

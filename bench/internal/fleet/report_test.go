@@ -57,3 +57,56 @@ func TestValidate(t *testing.T) {
 	assert.Error(t, (&Result{N: 11, Down: 2 * time.Second, Kinds: []KindResult{k}}).Validate(), "fewer handshakes than members")
 	assert.NoError(t, (&Result{N: 10, Down: 2 * time.Second, Kinds: []KindResult{k}}).Validate())
 }
+
+// TestWindowRatios checks that the idle goal pairs the kinds' windows by
+// round and position, so a window where the whole machine was slow
+// bills both kinds: here sturdy's medians are above the hand-written
+// loop's, yet it is below in every pair but one.
+func TestWindowRatios(t *testing.T) {
+	ms := func(xs ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range xs {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	r := &Result{N: 10, Rounds: 2, Down: 2 * time.Second, Heartbeat: time.Second, Kinds: []KindResult{
+		kindResult(KindSturdy, 1, 8000, 0, 4*time.Second, 25, []int{5, 5}),
+		kindResult(KindHand, 1, 12000, 0, 5*time.Second, 40, []int{9, 1}),
+		kindResult(KindHand, 2, 12000, 0, 5*time.Second, 40, []int{9, 1}),
+		kindResult(KindSturdy, 2, 8000, 0, 4*time.Second, 25, []int{5, 5}),
+	}}
+	set := func(i int, ws []time.Duration) {
+		r.Kinds[i].Idle.Windows = ws
+		r.Kinds[i].Idle.Window = time.Duration(len(ws)) * time.Second
+		r.Kinds[i].Idle.CPU = 0
+		for _, w := range ws {
+			r.Kinds[i].Idle.CPU += w
+		}
+	}
+	set(0, ms(9, 18, 30))  // sturdy, round 1
+	set(1, ms(10, 20, 20)) // hand, round 1
+	set(2, ms(4, 8))       // hand, round 2: a quieter machine
+	set(3, ms(2, 6, 99))   // sturdy, round 2: its third window has no pair
+	got := r.WindowRatios()
+	assert.InDeltaSlice(t, []float64{0.9, 0.9, 1.5, 0.5, 0.75}, got, 1e-9)
+	var b strings.Builder
+	r.WriteMarkdown(&b)
+	assert.Contains(t, b.String(), "| idle CPU ≤ the hand-written loop's (windows side by side: the median of their ratios) | 0.90× (0.50–1.50 over 5 windows; medians 27.33 against 11.33 ms/s) | yes |")
+}
+
+// TestMeasureArgs checks the measure command's arguments.
+func TestMeasureArgs(t *testing.T) {
+	w, k, err := measureArgs("1500")
+	assert.NoError(t, err)
+	assert.Equal(t, 1500*time.Millisecond, w)
+	assert.Equal(t, 1, k)
+	w, k, err = measureArgs("200 4")
+	assert.NoError(t, err)
+	assert.Equal(t, 200*time.Millisecond, w)
+	assert.Equal(t, 4, k)
+	for _, bad := range []string{"", "x", "100 y", "0", "100 0", "-5 2", "1 2 3"} {
+		_, _, err := measureArgs(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+}

@@ -74,14 +74,18 @@ type Up struct {
 // Idle is what the fleet costs over an idle window, per member against
 // the process before the first member started (the baseline).
 type Idle struct {
-	Window        time.Duration `json:"window_ns"`
-	CPU           time.Duration `json:"cpu_ns"` // user+sys over the window, whole process
-	HeapPer       float64       `json:"heap_per"`
-	StackPer      float64       `json:"stack_per"`
-	GoroutinesPer float64       `json:"goroutines_per"`
-	RSSPer        float64       `json:"rss_per"` // VmRSS growth over the baseline; negative: unknown
-	RSS           int64         `json:"rss"`     // VmRSS at the end of the window
-	BaseRSS       int64         `json:"base_rss"`
+	Window time.Duration `json:"window_ns"`
+	CPU    time.Duration `json:"cpu_ns"` // user+sys over the window, whole process
+	// Windows is the CPU of each of the consecutive windows, of equal
+	// length, that make up Window: the other kind measures its own at
+	// the same time, so the kinds' windows pair up one by one.
+	Windows       []time.Duration `json:"cpu_windows_ns"`
+	HeapPer       float64         `json:"heap_per"`
+	StackPer      float64         `json:"stack_per"`
+	GoroutinesPer float64         `json:"goroutines_per"`
+	RSSPer        float64         `json:"rss_per"` // VmRSS growth over the baseline; negative: unknown
+	RSS           int64           `json:"rss"`     // VmRSS at the end of the window
+	BaseRSS       int64           `json:"base_rss"`
 	// Allocated is what the process allocated during the window
 	// (TotalAlloc), GCs the collections that ran in it: idle garbage
 	// costs CPU, and each collection scans every goroutine's stack.
@@ -97,11 +101,11 @@ func (i Idle) CPUPerSec() time.Duration {
 	return time.Duration(float64(i.CPU) / i.Window.Seconds())
 }
 
-// measureIdle measures the window: the CPU time spent in it, then, after
-// it, a snapshot against base. around, when not nil, is called as the
-// window opens, and what it returns as it closes (a profile of the
-// window alone).
-func measureIdle(base snapshot, n int, window time.Duration, around func() func()) Idle {
+// measureIdle measures count consecutive windows: the CPU time spent in
+// each, then, after the last, a snapshot against base. around, when not
+// nil, is called as the first window opens, and what it returns as the
+// last closes (a profile of the windows alone).
+func measureIdle(base snapshot, n int, window time.Duration, count int, around func() func()) Idle {
 	// Not the window's: the garbage of the setup, nor giving its memory
 	// back to the OS. After runtime.GC alone the background scavenger
 	// returns the freed pages during the window, at its paced 1% of the
@@ -116,14 +120,24 @@ func measureIdle(base snapshot, n int, window time.Duration, around func() func(
 		end = around()
 	}
 	t0, c0 := time.Now(), cpuTime()
-	time.Sleep(window) // a measurement window, not a wait for an event
-	c1, t1 := cpuTime(), time.Now()
+	windows := make([]time.Duration, max(count, 1))
+	last, next := c0, t0
+	for i := range windows {
+		next = next.Add(window)
+		// A measurement window, not a wait for an event; each ends on
+		// its own grid point, so the pairs stay in step with the other
+		// process's windows.
+		time.Sleep(time.Until(next))
+		c := cpuTime()
+		windows[i], last = c-last, c
+	}
+	c1, t1 := last, time.Now()
 	end()
 	runtime.ReadMemStats(&m1)
 	s := take()
 	f := float64(n)
 	out := Idle{
-		Window: t1.Sub(t0), CPU: c1 - c0,
+		Window: t1.Sub(t0), CPU: c1 - c0, Windows: windows,
 		HeapPer:       (float64(s.heap) - float64(base.heap)) / f,
 		StackPer:      (float64(s.stack) - float64(base.stack)) / f,
 		GoroutinesPer: float64(s.goroutines-base.goroutines) / f,
