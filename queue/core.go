@@ -16,8 +16,13 @@ type core struct {
 	policy      Policy
 	now         func() time.Time
 
-	done  chan struct{} // closed by Close
-	ready chan struct{} // one token wakes the consumer waiting in Next
+	done  chan struct{} // closed by Close, for blocked producers
+	// ready holds one token that wakes the consumer waiting in Next: for
+	// an entry, and for Close. Next waits on it and its ctx alone, not
+	// on done too: every case of a parked select holds a record of the
+	// waiter (a sudog, 96 B), and an idle Client's writer waits in Next
+	// for its whole life.
+	ready chan struct{}
 
 	// waitHook, when set by a test, runs just before Push or Next blocks,
 	// so tests can wait for that event instead of sleeping.
@@ -72,6 +77,20 @@ func (c *core) init(o Options) {
 	c.ring = newRing(o.MaxMessages)
 	c.store = storage{budget: o.MaxBytes}
 	c.reporter = reporter{mu: &c.mu, store: &c.store, onDrop: o.OnDrop}
+}
+
+// wakeConsumer wakes the consumer if it waits in Next, or is about to: a
+// token left over after its ctx ended only costs one more look. Called
+// with mu held.
+func (c *core) wakeConsumer() {
+	if !c.waiting {
+		return
+	}
+	c.waiting = false
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
 }
 
 // InFlight reports how many entries Next and TryNext have handed out since

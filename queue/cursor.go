@@ -29,9 +29,7 @@ func (m *Memory) Next(ctx context.Context) (Entry, error) {
 		// A token left by a Push after an earlier Next gave up only causes
 		// one more look, never a missed entry.
 		select {
-		case <-m.ready:
-		case <-m.done:
-			return Entry{}, ErrClosed
+		case <-m.ready: // an entry, or Close: the loop looks
 		case <-ctx.Done():
 			return Entry{}, ctx.Err()
 		}

@@ -201,6 +201,7 @@ func (f *File) Close() error {
 	}
 	f.closed = true
 	close(f.done)
+	f.wakeConsumer()
 	f.stopExpiry()
 	f.mu.Unlock()
 	err := f.sync.close(f)

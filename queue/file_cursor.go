@@ -25,9 +25,7 @@ func (f *File) Next(ctx context.Context) (Entry, error) {
 			f.waitHook()
 		}
 		select {
-		case <-f.ready:
-		case <-f.done:
-			return Entry{}, ErrClosed
+		case <-f.ready: // an entry, or Close: the loop looks
 		case <-ctx.Done():
 			return Entry{}, ctx.Err()
 		}

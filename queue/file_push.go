@@ -56,12 +56,8 @@ func (f *File) Push(ctx context.Context, msg Message) (uint64, error) {
 	f.watch(e.Deadline)
 	f.ring.push(e, buf)
 	f.ring.at(f.ring.tail - 1).pos = pos
-	if f.waiting && !f.gated {
-		f.waiting = false
-		select {
-		case f.ready <- struct{}{}:
-		default:
-		}
+	if !f.gated {
+		f.wakeConsumer()
 	}
 	f.unlock()
 	if f.syncPolicy == SyncAlways {

@@ -108,13 +108,7 @@ func (f *File) released(pos uint64) {
 		return
 	}
 	f.durable = pos
-	if f.waiting {
-		f.waiting = false
-		select {
-		case f.ready <- struct{}{}:
-		default:
-		}
-	}
+	f.wakeConsumer()
 }
 
 // close waits for a timer tick already under way, then makes a final sync

@@ -69,6 +69,7 @@ func (m *Memory) Close() error {
 	if !m.closed {
 		m.closed = true
 		close(m.done)
+		m.wakeConsumer()
 		m.stopExpiry()
 	}
 	return nil

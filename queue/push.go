@@ -50,13 +50,7 @@ func (m *Memory) Push(ctx context.Context, msg Message) (uint64, error) {
 	}
 	m.watch(e.Deadline)
 	m.ring.push(e, buf)
-	if m.waiting {
-		m.waiting = false
-		select {
-		case m.ready <- struct{}{}:
-		default:
-		}
-	}
+	m.wakeConsumer()
 	m.unlock()
 	return e.Seq, nil
 }
