@@ -16,7 +16,7 @@ type core struct {
 	policy      Policy
 	now         func() time.Time
 
-	done  chan struct{} // closed by Close, for blocked producers
+	done chan struct{} // closed by Close, for blocked producers
 	// ready holds one token that wakes the consumer waiting in Next: for
 	// an entry, and for Close. Next waits on it and its ctx alone, not
 	// on done too: every case of a parked select holds a record of the
