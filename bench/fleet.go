@@ -31,6 +31,7 @@ type fleetConfig struct {
 	heartbeat time.Duration // ping interval of both kinds; 0: sturdy's default
 	idle      time.Duration // one measured idle window
 	windows   int           // consecutive idle windows per round, both kinds at once
+	send      int           // 100 B messages each connection sends once up (fleet.Settings.Send)
 	down      time.Duration // how long the server stays down in the restart
 	rounds    int           // both kinds once per round
 	profile   string        // directory for the client processes' profiles; empty: none
@@ -64,7 +65,7 @@ func runFleet(ctx context.Context, fc fleetConfig, log io.Writer) (*fleet.Result
 		return nil, fmt.Errorf("%d connections need %d open files in each process; the limit is %d (hard %d): raise it with ulimit -n",
 			fc.n, fc.n+fleetFiles, lim.Cur, lim.Max)
 	}
-	res := &fleet.Result{Machine: report.DescribeMachine(), Started: time.Now(), N: fc.n, Heartbeat: fc.heartbeat, Down: fc.down, Command: fc.command, Rounds: max(fc.rounds, 1)}
+	res := &fleet.Result{Machine: report.DescribeMachine(), Started: time.Now(), N: fc.n, Heartbeat: fc.heartbeat, Down: fc.down, Command: fc.command, Rounds: max(fc.rounds, 1), Send: fc.send}
 	if res.Heartbeat == 0 {
 		res.Heartbeat = heartbeat.DefaultInterval
 	}
@@ -237,7 +238,7 @@ func upFleet(ctx context.Context, fc fleetConfig, kind string, round int, log io
 	if s.cl, err = s.ps.start(ctx, "client"); err != nil {
 		return s, err
 	}
-	st := fleet.Settings{Kind: kind, N: fc.n, URL: "ws://" + s.addr + "/fleet", Heartbeat: fc.heartbeat}
+	st := fleet.Settings{Kind: kind, N: fc.n, URL: "ws://" + s.addr + "/fleet", Heartbeat: fc.heartbeat, Send: fc.send}
 	if fc.profile != "" {
 		st.Profile = filepath.Join(fc.profile, fmt.Sprintf("fleet-%s-%d-round%d", kind, fc.n, round))
 	}

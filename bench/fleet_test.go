@@ -23,7 +23,7 @@ import (
 // profiles asked for are written.
 func TestFleet(t *testing.T) {
 	fc := checkFleet()
-	fc.n, fc.idle, fc.profile = 20, 200*time.Millisecond, t.TempDir()
+	fc.n, fc.idle, fc.profile, fc.send = 20, 200*time.Millisecond, t.TempDir(), 3
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var log bytes.Buffer
@@ -56,7 +56,7 @@ func TestFleet(t *testing.T) {
 	var md strings.Builder
 	res.WriteMarkdown(&md)
 	for _, want := range []string{"| live heap", "| CPU while idle, per connection |", "| restart: all back after (from the kill) |",
-		"| heap ≤ 8 KiB per idle Client |", "| restart: peak 100 ms of handshakes ≤ 2× the mean |", "- " + fleet.KindHand + ", round 1: ["} {
+		"| heap ≤ 8 KiB per idle Client |", "Each connection sent 3 message(s) of 100 B once up", "| restart: peak 100 ms of handshakes ≤ 2× the mean |", "- " + fleet.KindHand + ", round 1: ["} {
 		assert.Contains(t, md.String(), want)
 	}
 }

@@ -47,6 +47,7 @@ func main() {
 	flag.IntVar(&fc.n, "fleet", 0, "run only the scale scenario with this many connections of each kind (sturdy's Client, the hand-written gorilla loop): idle costs, then a server restart")
 	flag.DurationVar(&fc.idle, "fleet-idle", 30*time.Second, "the scale scenario's measured idle window (both kinds at once), after every connection has sent two heartbeat pings; rounded up to whole heartbeat intervals")
 	flag.DurationVar(&fc.heartbeat, "fleet-heartbeat", 0, "the scale scenario's ping interval, both kinds; 0: sturdy's default (heartbeat.DefaultInterval)")
+	flag.IntVar(&fc.send, "fleet-send", 0, "100 B messages each connection of the scale scenario sends once connected, before the idle figures (what traffic leaves behind)")
 	flag.IntVar(&fc.windows, "fleet-windows", 4, "consecutive idle windows per round, both kinds at once; the idle CPU goal takes the median of their paired ratios")
 	flag.IntVar(&fc.rounds, "fleet-rounds", 1, "rounds of the scale scenario; each runs both kinds, in turn, and the tables give medians")
 	flag.StringVar(&fc.profile, "fleet-profile", "", "directory for CPU and heap profiles of the scale scenario's client processes over the idle window (profiling costs CPU: that window's CPU figure is then not comparable)")

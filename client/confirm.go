@@ -45,11 +45,7 @@ type confirmer struct {
 // wrote records the entries of a batch handed to the connection, and
 // forgets those a pong has confirmed since.
 func (cf *confirmer) wrote(batch []queue.Entry) {
-	acked := cf.acked.Load()
-	i := 0
-	for i < len(cf.unconfirmed) && cf.unconfirmed[i].Seq <= acked {
-		i++
-	}
+	i := cf.confirmedAhead()
 	n := copy(cf.unconfirmed, cf.unconfirmed[i:])
 	clear(cf.unconfirmed[n:])
 	cf.unconfirmed = append(cf.unconfirmed[:n], batch...)
@@ -147,4 +143,24 @@ func (c *Client) reportUnconfirmed(cf *confirmer, cause error) {
 	}
 	clear(cf.unconfirmed)
 	cf.unconfirmed = cf.unconfirmed[:0]
+}
+
+// forgetConfirmed drops the entries a pong has confirmed, and the list
+// itself when none is left. Called by the writer's side only (releaseIdle
+// holds the writer's lock).
+func (cf *confirmer) forgetConfirmed() {
+	if cf.confirmedAhead() == len(cf.unconfirmed) {
+		cf.unconfirmed = nil
+	}
+}
+
+// confirmedAhead counts the oldest unconfirmed entries a pong has
+// confirmed since.
+func (cf *confirmer) confirmedAhead() int {
+	acked := cf.acked.Load()
+	i := 0
+	for i < len(cf.unconfirmed) && cf.unconfirmed[i].Seq <= acked {
+		i++
+	}
+	return i
 }

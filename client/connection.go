@@ -31,8 +31,15 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		e.finish()
 	}()
 
+	var cf *confirmer
+	if c.opts.Delivery == AtMostOnce {
+		cf = newConfirmer()
+		c.confirm.Store(cf)
+		defer c.confirm.Store(nil)
+	}
+	e.cf = cf
 	var wg sync.WaitGroup
-	mon, err := c.startHeartbeat(conn, func(err error) {
+	mon, err := c.startHeartbeat(e, func(err error) {
 		// A dead peer is dropped locally as an abnormal closure.
 		e.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Reason: "heartbeat timeout", Err: err})
 	})
@@ -60,14 +67,8 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 		}
 	}()
 
-	var cf *confirmer
-	if c.opts.Delivery == AtMostOnce {
-		cf = newConfirmer()
-		c.confirm.Store(cf)
-		defer c.confirm.Store(nil)
-	}
 	c.q.Rewind()
-	if err := c.writeLoop(ctx, conn, cf); err != nil && e.writeFailed(ctx, err) {
+	if err := c.writeLoop(ctx, conn, &e.ws, cf); err != nil && e.writeFailed(ctx, err) {
 		if h := c.opts.drainHook; h != nil {
 			h()
 		}
@@ -105,14 +106,17 @@ func (c *Client) serve(conn *transport.Conn, ordinal uint64) error {
 	return cause
 }
 
-// startHeartbeat starts the liveness monitor for conn, unless disabled;
-// dead is called from the monitor's timer when it finds the peer dead.
-func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartbeat.Monitor, error) {
+// startHeartbeat starts the liveness monitor for e's connection, unless
+// disabled; dead is called from the monitor's timer when it finds the peer
+// dead. Before each ping, e.releaseIdle lets go of what a quiet session
+// does not need.
+func (c *Client) startHeartbeat(e *connEnd, dead func(error)) (*heartbeat.Monitor, error) {
+	conn := e.conn
 	if c.opts.DisableHeartbeat {
 		return nil, nil
 	}
 	opts := c.opts.Heartbeat
-	var pinger heartbeat.Pinger = heartbeatConn{conn}
+	var pinger heartbeat.Pinger = heartbeatConn{e}
 	if opts.Progress == nil {
 		// A slow link whose socket keeps taking bytes is alive, even when
 		// a pong waits behind a large message on its way out; but once
@@ -126,7 +130,7 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 				// the monitor can skip asking the kernel while nothing
 				// but answered pings has been written
 				// (heartbeat.SpanPinger).
-				pinger = spanConn{heartbeatConn{conn}}
+				pinger = spanConn{heartbeatConn{e}}
 			}
 		}
 	}
@@ -151,18 +155,23 @@ func (c *Client) startHeartbeat(conn *transport.Conn, dead func(error)) (*heartb
 // It shows the monitor only Ping and SendHeartbeat: PingSpan's counts are
 // BytesWritten's, which a Progress and Sent of the program's own need not
 // share.
-type heartbeatConn struct{ c *transport.Conn }
+// Before each heartbeat it lets go of what a quiet session does not need
+// (releaseIdle). One pointer, so that the Pinger interface holds it
+// without an allocation.
+type heartbeatConn struct{ e *connEnd }
 
 func (h heartbeatConn) Ping(ctx context.Context, payload []byte) error {
-	return h.c.Ping(ctx, payload)
+	h.e.releaseIdle()
+	return h.e.conn.Ping(ctx, payload)
 }
 
 func (h heartbeatConn) SendHeartbeat(ctx context.Context, payload []byte, binary bool) error {
+	h.e.releaseIdle()
 	typ := transport.MessageText
 	if binary {
 		typ = transport.MessageBinary
 	}
-	return h.c.Write(ctx, typ, payload)
+	return h.e.conn.Write(ctx, typ, payload)
 }
 
 // socketBytes reports whether conn's BytesWritten counts the socket's own
@@ -182,7 +191,8 @@ func socketBytes(conn *transport.Conn) bool {
 type spanConn struct{ heartbeatConn }
 
 func (s spanConn) PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error) {
-	return s.c.PingSpan(ctx, payload)
+	s.e.releaseIdle()
+	return s.e.conn.PingSpan(ctx, payload)
 }
 
 // maxBatchBytes bounds the payload bytes one batch writes before its
@@ -204,10 +214,13 @@ func (c *Client) closeTimeout() time.Duration {
 // When several messages are waiting it writes them with one flush, so
 // throughput under load is bounded by the network, not by a system call per
 // message.
-func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confirmer) error {
+func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, ws *writerState, cf *confirmer) error {
 	// The batch grows to what the traffic needs (at most MaxBatch) and is
-	// reused, so an idle connection holds none of it.
-	var batch []queue.Entry
+	// reused; it is kept in ws while the writer waits, where releaseIdle
+	// lets it go once the session is quiet.
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	batch := ws.batch
 	marker := c.sendingMarker(cf)
 	bg := context.Background() // writes are bounded by WriteTimeout and unblocked by CloseNow
 	for {
@@ -222,7 +235,12 @@ func (c *Client) writeLoop(ctx context.Context, conn *transport.Conn, cf *confir
 				}
 			}
 			var err error
-			if e, err = c.q.Next(ctx); err != nil {
+			ws.batch = batch
+			ws.mu.Unlock() // releaseIdle may trim while the writer waits
+			e, err = c.q.Next(ctx)
+			ws.mu.Lock()
+			batch = ws.batch
+			if err != nil {
 				if errors.Is(err, queue.ErrClosed) || ctx.Err() != nil {
 					return nil
 				}

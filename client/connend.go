@@ -29,6 +29,8 @@ type connEnd struct {
 	cancel     context.CancelCauseFunc // the connection's context
 	stopReader context.CancelFunc      // the reader's waits
 	grace      *time.Timer
+	cf         *confirmer  // AtMostOnce's, or nil
+	ws         writerState // the writer's, between batches (idle.go)
 
 	mu       sync.Mutex
 	draining bool // a write found the peer gone; the reader drains

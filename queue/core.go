@@ -33,6 +33,7 @@ type core struct {
 	store   storage
 	retired retired // blocks of acked entries the consumer may still read
 	seq     uint64  // the last sequence number given out
+	trimSeq uint64  // seq at the last ReleaseIdle
 	closed  bool
 	waiting bool // the consumer is in Next, or was when its ctx ended
 

@@ -54,7 +54,7 @@ func (r *ring) push(e Entry, buf []byte) {
 		size := len(r.slots)
 		switch {
 		case size == 0:
-			size = min(r.limit, 8)
+			size = min(r.limit, 2)
 		case r.count*2 > size && size < r.limit:
 			size *= 2
 		}

@@ -16,10 +16,12 @@ const minClass = 4
 // pool between queues would let one session's burst pin memory another
 // session then cannot return.
 type storage struct {
-	// free holds one list per class, made on the first put: 1.5 KiB of
-	// list headers that a queue which never recycles a block (an idle
-	// one) does not pay for.
-	free   *[bits.UintSize][][]byte
+	// free holds one list per class, up to the largest class put so
+	// far: a queue of small messages keeps a few list headers (eight for
+	// 100-byte payloads, 192 B), not one for every class a payload could
+	// have (1.5 KiB), and one that never recycles a block (an idle one)
+	// keeps none.
+	free   [][][]byte
 	idle   int64 // bytes parked in free lists
 	budget int64 // most bytes parked; beyond it blocks go to the collector
 }
@@ -35,7 +37,7 @@ func (s *storage) get(n int) []byte {
 		return nil
 	}
 	c := class(n)
-	if s.free != nil {
+	if c < len(s.free) {
 		if l := s.free[c]; len(l) > 0 {
 			b := l[len(l)-1]
 			l[len(l)-1] = nil
@@ -55,10 +57,10 @@ func (s *storage) put(b []byte) {
 	if cap(b) == 0 || s.idle+int64(cap(b)) > s.budget {
 		return
 	}
-	if s.free == nil {
-		s.free = new([bits.UintSize][][]byte)
-	}
 	c := class(cap(b))
+	if c >= len(s.free) {
+		s.free = append(s.free, make([][][]byte, c+1-len(s.free))...)
+	}
 	s.free[c] = append(s.free[c], b[:0])
 	s.idle += int64(cap(b))
 }

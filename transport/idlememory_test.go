@@ -139,3 +139,60 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// TestReleaseIdle: a connection that wrote data gives its write buffer
+// and key generator back at the second ReleaseIdle after its last data
+// frame (the first only notes that none came since), and makes them again
+// for the next data message, which arrives whole. Calls between data
+// messages take nothing away, pings and pongs do not count as data, and
+// buffered frames not yet flushed are never dropped.
+func TestReleaseIdle(t *testing.T) {
+	pong, serverPong := make(chan []byte, 1), make(chan struct{}, 8)
+	cc, sc := connPair(t, connConfig{onPong: func(p []byte) { pong <- bytes.Clone(p) }},
+		connConfig{onPong: func([]byte) { serverPong <- struct{}{} }})
+	ctx := context.Background()
+	got := make(chan []byte, 16)
+	go func() { // answers pings, passes data messages on
+		for {
+			_, p, err := sc.Read(ctx)
+			if err != nil {
+				return
+			}
+			got <- p
+		}
+	}()
+	go func() { _, _, _ = cc.Read(ctx) }() // sees pongs, answers the server's pings
+	send := func(msg string) {
+		require.NoError(t, cc.Write(ctx, MessageBinary, []byte(msg)))
+		assert.Equal(t, msg, string(<-got))
+	}
+	assert.True(t, cc.ReleaseIdle(), "never written: nothing held")
+	send("first")
+	buf := cap(cc.wr.buf)
+	require.Positive(t, buf)
+	for i := range 5 { // a write between every two calls: kept
+		assert.False(t, cc.ReleaseIdle(), "round %d", i)
+		send("between")
+		assert.Equal(t, buf, cap(cc.wr.buf), "round %d", i)
+		assert.NotNil(t, cc.wr.keys.rng)
+	}
+	assert.False(t, cc.ReleaseIdle(), "one call after data: kept")
+	require.NoError(t, cc.Ping(ctx, []byte("c")))
+	<-pong
+	for range 3 { // the client answers each with a pong of its own
+		require.NoError(t, sc.Ping(ctx, []byte("s")))
+		<-serverPong
+	}
+	assert.True(t, cc.ReleaseIdle(), "a whole period without data: let go")
+	assert.Nil(t, cc.wr.buf)
+	assert.Nil(t, cc.wr.keys.rng, "the key generator too")
+	send("after")
+	assert.Equal(t, buf, cap(cc.wr.buf), "made again")
+	assert.NotNil(t, cc.wr.keys.rng)
+
+	require.NoError(t, cc.WriteBuffered(ctx, MessageBinary, []byte("held")))
+	assert.False(t, cc.ReleaseIdle())
+	assert.False(t, cc.ReleaseIdle(), "a buffered frame is never dropped")
+	require.NoError(t, cc.Flush(ctx))
+	assert.Equal(t, "held", string(<-got))
+}

@@ -29,10 +29,13 @@ type writer struct {
 	ctl      *[MaxHeaderSize + MaxControlPayload]byte // a lone control frame's (encodeControl); made with the first
 	size     int                                      // the buffer's size
 	keys     keySource                                // a client's; made with the first frame
-	dl       deadlineArm
-	mw       messageWriter
-	z        *compressor // permessage-deflate, when negotiated
-	frag     int         // largest frame of a data message; 0: no fragmentation
+	// used is set by every frame that goes through buf and cleared by
+	// ReleaseIdle, which lets buf go when it finds it clear.
+	used bool
+	dl   deadlineArm
+	mw   messageWriter
+	z    *compressor // permessage-deflate, when negotiated
+	frag int         // largest frame of a data message; 0: no fragmentation
 }
 
 func (w *writer) init(c *Conn, size, frag int) {
@@ -183,6 +186,7 @@ func (w *writer) put(h Header, p []byte) error {
 	if w.buf == nil {
 		w.buf = make([]byte, 0, w.size)
 	}
+	w.used = true
 	if cap(w.buf)-len(w.buf) < MaxHeaderSize {
 		if err := w.flush(); err != nil {
 			return err

@@ -41,6 +41,10 @@ type Settings struct {
 	// Profile+"-heap.prof". Profiling costs CPU: the window's CPU figure
 	// is then not comparable.
 	Profile string `json:"profile,omitempty"`
+	// Send is how many 100 B messages each member sends once connected,
+	// before the idle figures: what traffic leaves behind in a
+	// connection gone quiet, which one that never sent does not show.
+	Send int `json:"send,omitempty"`
 }
 
 // member is one connection of a fleet, kept up by its own goroutines

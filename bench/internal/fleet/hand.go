@@ -29,6 +29,7 @@ type handMember struct {
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when run returns
 	up       func()        // called once, after the first connection
+	send     int           // messages to send on the first connection (Settings.Send)
 
 	mu     sync.Mutex
 	conn   *websocket.Conn // the live connection, for close
@@ -46,7 +47,7 @@ func (f *fleet) startHand(ctx context.Context) error {
 	up.Add(f.set.N)
 	upDone := up.Done // one func value for all, not one per member
 	for i := range f.set.N {
-		m := &handMember{url: f.urls[i], dial: f.dials[i], interval: interval, done: make(chan struct{}), up: upDone}
+		m := &handMember{url: f.urls[i], dial: f.dials[i], interval: interval, done: make(chan struct{}), up: upDone, send: f.set.Send}
 		m.ctx, m.cancel = context.WithCancel(context.Background())
 		f.members = append(f.members, m)
 		go m.run()
@@ -93,6 +94,14 @@ func (m *handMember) run() {
 			return
 		}
 		if first {
+			if !m.sendFirst(conn) {
+				m.adopt(nil)
+				_ = conn.Close()
+				if m.ctx.Err() != nil {
+					return
+				}
+				continue // dial again, as the loop does for any failure
+			}
 			first = false
 			m.up()
 		}
@@ -103,6 +112,18 @@ func (m *handMember) run() {
 			return
 		}
 	}
+}
+
+// sendFirst sends the member's messages (Settings.Send) on its first
+// connection, as a program that reports once and goes quiet does.
+func (m *handMember) sendFirst(c *websocket.Conn) bool {
+	payload := make([]byte, sendSize)
+	for range m.send {
+		if c.WriteMessage(websocket.BinaryMessage, payload) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // adopt records the live connection, unless the member is closed.

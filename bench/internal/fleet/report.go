@@ -20,6 +20,7 @@ type Result struct {
 	Heartbeat time.Duration  `json:"heartbeat_ns"` // the ping interval both kinds used
 	Down      time.Duration  `json:"down_ns"`
 	Rounds    int            `json:"rounds"`
+	Send      int            `json:"send,omitempty"` // messages each connection sent once up (Settings.Send)
 	Command   string         `json:"command"`
 	Kinds     []KindResult   `json:"kinds"`
 }
@@ -181,6 +182,14 @@ var (
 	peakPerMean = func(k KindResult) float64 { return k.Storm.PeakOverMean() }
 )
 
+// sendNote says what each connection sent before the idle figures.
+func (r *Result) sendNote() string {
+	if r.Send == 0 {
+		return " No connection sent a message: the idle figures are those of connections that never did."
+	}
+	return fmt.Sprintf(" Each connection sent %d message(s) of %d B once up: the idle figures are what that traffic left behind.", r.Send, sendSize)
+}
+
 // WriteMarkdown writes the side-by-side table and the goals: medians
 // over the rounds, with the lowest and highest when there are several.
 func (r *Result) WriteMarkdown(w io.Writer) {
@@ -188,8 +197,8 @@ func (r *Result) WriteMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "## Scale: %d idle connections and a server restart, %s\n\n", r.N, r.Started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "%s, %d cores, %s, kernel %s, %s. Load average %s at the start, %s at the end. `%s`. "+
 		"Heartbeat every %v on both sides; the server down %v. %d round(s); each kind has processes of its own, both idle in the same window (whole heartbeat intervals), their restarts run in turn; "+
-		"cells are medians over the rounds, with (lowest–highest).\n\n",
-		m.CPU, m.Cores, m.OS, m.Kernel, m.Go, m.LoadStart, m.LoadEnd, r.Command, r.Heartbeat, r.Down, r.Rounds)
+		"cells are medians over the rounds, with (lowest–highest).%s\n\n",
+		m.CPU, m.Cores, m.OS, m.Kernel, m.Go, m.LoadStart, m.LoadEnd, r.Command, r.Heartbeat, r.Down, r.Rounds, r.sendNote())
 	cols := Kinds()
 	fmt.Fprintf(w, "| per connection, %d of them | %s | %s |\n| --- | --- | --- |\n", r.N, cols[0], cols[1])
 	n := float64(r.N)

@@ -23,6 +23,9 @@ func (m sturdyMember) close() error {
 	return err
 }
 
+// sendSize is the size of the messages Settings.Send asks for.
+const sendSize = 100
+
 // startSturdy starts every Client at once, then waits for each to be
 // connected.
 func (f *fleet) startSturdy(ctx context.Context) error {
@@ -37,9 +40,15 @@ func (f *fleet) startSturdy(ctx context.Context) error {
 		f.members = append(f.members, sturdyMember{c})
 		cs = append(cs, c)
 	}
+	payload := make([]byte, sendSize)
 	for i, c := range cs {
 		if err := c.WaitConnected(ctx); err != nil {
 			return fmt.Errorf("member %d: %w", i, err)
+		}
+		for range f.set.Send {
+			if _, err := c.Send(ctx, transport.MessageBinary, payload); err != nil {
+				return fmt.Errorf("member %d: %w", i, err)
+			}
 		}
 	}
 	return nil
