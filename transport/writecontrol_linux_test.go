@@ -29,12 +29,21 @@ func TestLoneControlArmsNothing(t *testing.T) {
 		connConfig{writeTimeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { _, _, _ = sc.Read(context.Background()) }() // answers the ping
+	read := make(chan struct{})
+	go func() { // answers the ping, then reads a data message
+		_, _, _ = sc.Read(context.Background())
+		close(read)
+	}()
 	go func() { _, _, _ = cc.Read(context.Background()) }() // reads the pong
 	require.NoError(t, cc.Ping(ctx, []byte("12345678")))
 	assert.Equal(t, uint64(2+4+8), cc.BytesWritten())
 	<-pong
 	assert.Zero(t, disarms(cc), "the ping armed no deadline")
+	// The pong reached the client before the server's count of what it
+	// wrote was updated, maybe: the server's reader answers the ping
+	// before it reads on, so the data message it returns comes after.
+	require.NoError(t, cc.Write(ctx, MessageText, []byte("after")))
+	<-read
 	assert.Equal(t, uint64(2+8), sc.BytesWritten(), "the pong went out")
 	assert.Zero(t, disarms(sc), "the pong armed no deadline")
 
