@@ -18,10 +18,13 @@ import (
 // a message straight off the live connection, on the program's own
 // goroutine, whenever that is safe and cheap: the inbox is empty (nothing
 // received earlier waits), and the next message is already whole in the
-// Conn's read buffer (transport.Conn.TryReadInto, which never waits). The
-// reader goroutine still does every read that may wait for the network,
-// every control frame, fragment and compressed message, and all the
-// reading while the program does not read.
+// Conn's read buffer, or in the socket (transport.Conn.TryReadInto, which
+// never waits: on plain TCP it reads what the socket holds without
+// waiting, so a program that keeps up refills the buffer itself instead
+// of waking the reader for each buffer's worth). The reader goroutine
+// still does every read that may wait for the network, every control
+// frame, fragment and compressed message, and all the reading while the
+// program does not read.
 //
 // Order: the reader holds direct.side from the read that takes a message
 // until that message is in the inbox, and Read takes a message directly
