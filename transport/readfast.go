@@ -188,7 +188,8 @@ func (r *reader) fillNow() bool {
 }
 
 // TryReadable reports, consuming nothing, whether TryReadInto would now
-// take the next message: a goroutine that reads may leave the buffer to
+// take the next message from the read buffer alone (it reads no socket,
+// where TryReadInto may): a goroutine that reads may leave the buffer to
 // another that takes messages with TryReadInto only when this says so
 // (the Client's reader steps back from it then). A text message whose
 // payload is not valid UTF-8 is the exception: reported here, it is left
