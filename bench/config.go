@@ -26,6 +26,7 @@ type config struct {
 	jsonPath   string
 	mdPath     string
 	cpuProfile string
+	memProfile string
 	check      bool
 	control    bool
 	observers  bool

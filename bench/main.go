@@ -35,7 +35,8 @@ func main() {
 	scens := flag.String("scenarios", "", "comma-separated scenarios (default all): "+strings.Join(scenarioNames(), ","))
 	flag.StringVar(&cfg.jsonPath, "json", "results.json", "file for every raw number (empty: none)")
 	flag.StringVar(&cfg.mdPath, "md", "", "file for the markdown tables too (default: stdout only)")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the client process (the measured side) to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the client process (the measured side) to this file; samples carry the labels lib and phase (go tool pprof -tagfocus 'lib=^sturdy-client$')")
+	flag.StringVar(&cfg.memProfile, "memprofile", "", "write an allocation profile of the client process (every allocation since the start: go tool pprof -sample_index=alloc_space) to this file")
 	flag.BoolVar(&cfg.control, "control", false, "also run an identical copy of the sturdy driver (sturdy-control): the spread between the two is this run's resolution")
 	flag.BoolVar(&cfg.observers, "observers", false, "also run the Client with an Observer: sturdy-client-nop (the hook set, doing nothing), sturdy-client-otel (the OpenTelemetry adapter) and sturdy-client-control (an identical copy without, the comparison's resolution)")
 	flag.IntVar(&cfg.PeerReadBuffer, "peer-read-buffer", 0, "read buffer size in bytes for the peers that let you set it (gorilla, gobwas, gws; coder's is fixed at 4 KiB); 0: their defaults")
@@ -89,7 +90,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err = profile(cfg.cpuProfile, func() error {
+	err = profile(cfg.cpuProfile, cfg.memProfile, func() error {
 		_, err := run(ctx, cfg, os.Stdout, os.Stderr)
 		return err
 	})
@@ -106,12 +107,20 @@ func main() {
 	}
 }
 
-// profile runs f, with a CPU profile written to path when path is set.
-func profile(path string, f func() error) error {
-	if path == "" {
+// profile runs f, with a CPU profile written to cpuPath and an
+// allocation profile to memPath, each when set.
+func profile(cpuPath, memPath string, f func() error) error {
+	if memPath != "" {
+		defer func() {
+			if err := writeHeapProfile(memPath); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: memprofile:", err)
+			}
+		}()
+	}
+	if cpuPath == "" {
 		return f()
 	}
-	out, err := os.Create(path)
+	out, err := os.Create(cpuPath)
 	if err != nil {
 		return err
 	}
@@ -122,6 +131,16 @@ func profile(path string, f func() error) error {
 	err = f()
 	pprof.StopCPUProfile()
 	return errors.Join(err, out.Close())
+}
+
+// writeHeapProfile writes the heap profile, whose alloc_ samples count
+// every allocation since the process started.
+func writeHeapProfile(path string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup("allocs").WriteTo(out, 0), out.Close())
 }
 
 // isSet reports whether the named flag was given.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sturdyws/sturdy/client"
 	"github.com/sturdyws/sturdy/transport"
@@ -117,15 +118,29 @@ func BenchmarkSend64(b *testing.B) {
 // transport.Conn reading the same feed: a server writes numbered messages
 // as fast as the connection takes them, and each op is one message read.
 // "Client" releases every message (the zero-allocation way), "ClientKeep"
-// keeps every payload (one allocation a message), "Conn" reads into one
-// reused buffer. Compare msgs/s and MB/s between them in one run.
+// keeps every payload (one allocation a message), "ClientMany" reads with
+// ReadMany as bench/'s Client driver does, "Conn" reads into one reused
+// buffer. Compare msgs/s, MB/s and cpu-ns/msg between them in one run
+// (the server runs in the same process, so bench/ gives the cleaner
+// CPU figure).
 func BenchmarkReceive(b *testing.B) {
 	for _, size := range []int{64, 1024, 1 << 20} {
 		b.Run(sizeName(size), func(b *testing.B) {
-			b.Run("Client", func(b *testing.B) { benchClientReceive(b, size, true) })
-			b.Run("ClientKeep", func(b *testing.B) { benchClientReceive(b, size, false) })
+			b.Run("Client", func(b *testing.B) { benchClientReceive(b, size, releaseEach) })
+			b.Run("ClientKeep", func(b *testing.B) { benchClientReceive(b, size, keepEach) })
+			b.Run("ClientMany", func(b *testing.B) { benchClientReceive(b, size, readMany) })
 			b.Run("Conn", func(b *testing.B) { benchConnReceive(b, size) })
 		})
+	}
+}
+
+// reportRate reports msgs/s, and the CPU time the process spent per
+// message since cpu0 (its server's included, which is the same for every
+// variant of a comparison).
+func reportRate(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	if cpu0 > 0 {
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/msg")
 	}
 }
 
@@ -139,7 +154,14 @@ func sizeName(n int) string {
 	return strconv.Itoa(n) + "B"
 }
 
-func benchClientReceive(b *testing.B, size int, release bool) {
+// How benchClientReceive reads.
+const (
+	releaseEach = iota // Read, then Release
+	keepEach           // Read, the payload kept
+	readMany           // ReadMany, 64 slots passed back each call
+)
+
+func benchClientReceive(b *testing.B, size, mode int) {
 	p := newPusher(b, size)
 	ctx := context.Background()
 	c, err := client.Start(ctx, client.Options{URL: p.url(), DisableHeartbeat: true, InboundPolicy: client.InboundWait})
@@ -147,20 +169,31 @@ func benchClientReceive(b *testing.B, size int, release bool) {
 		b.Fatal(err)
 	}
 	defer c.Close()
+	ms := make([]client.Inbound, 64)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
-	for range b.N {
+	cpu0 := processCPU()
+	for i := 0; i < b.N; {
+		if mode == readMany {
+			n, err := c.ReadMany(ctx, ms[:min(len(ms), b.N-i)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			i += n
+			continue
+		}
 		m, err := c.Read(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if release {
+		if mode == releaseEach {
 			c.Release(m)
 		}
+		i++
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	reportRate(b, cpu0)
 }
 
 func benchConnReceive(b *testing.B, size int) {
@@ -175,6 +208,7 @@ func benchConnReceive(b *testing.B, size int) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for range b.N {
 		_, p, err := conn.ReadInto(ctx, buf)
 		if err != nil {
@@ -183,5 +217,5 @@ func benchConnReceive(b *testing.B, size int) {
 		buf = p
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	reportRate(b, cpu0)
 }

@@ -18,10 +18,13 @@ import (
 // a message straight off the live connection, on the program's own
 // goroutine, whenever that is safe and cheap: the inbox is empty (nothing
 // received earlier waits), and the next message is already whole in the
-// Conn's read buffer (transport.Conn.TryReadInto, which never waits). The
-// reader goroutine still does every read that may wait for the network,
-// every control frame, fragment and compressed message, and all the
-// reading while the program does not read.
+// Conn's read buffer, or in the socket (transport.Conn.TryReadInto, which
+// never waits: on plain TCP it reads what the socket holds without
+// waiting, so a program that keeps up refills the buffer itself instead
+// of waking the reader for each buffer's worth). The reader goroutine
+// still does every read that may wait for the network, every control
+// frame, fragment and compressed message, and all the reading while the
+// program does not read.
 //
 // Order: the reader holds direct.side from the read that takes a message
 // until that message is in the inbox, and Read takes a message directly
@@ -31,11 +34,11 @@ import (
 // Stepping back: a reader that keeps reading competes with Read for the
 // buffer, and wins it (it holds side across its reads). So when it hands
 // over to a Read that was waiting and the buffer still holds a whole
-// message, it stops reading for a while: until Read finds the buffer
-// without a whole message and wakes it (inbox.room), or stepBackMax
-// passes. The bound keeps a program that stops reading from leaving
-// control frames unread: once it passes, the reader reads everything into
-// the inbox under the inbound policy, as before.
+// message, it stops reading for a while: until Read finds nothing it can
+// take and wakes it (inbox.room), or a period of stepBackMax passes in
+// which Read took no message itself. The bound keeps a program that stops
+// reading from leaving control frames unread: once it passes, the reader
+// reads everything into the inbox under the inbound policy, as before.
 
 // direct is what Read shares with the live connection's reader for
 // taking messages on the caller's goroutine.
@@ -49,6 +52,9 @@ type direct struct {
 	// the reader as it stops, and by a Read whose AckExtractor panicked
 	// (which stops the reader).
 	live atomic.Pointer[liveConn]
+	// taken counts the calls of readDirect that took a message off the
+	// connection: the reader stays stepped back while it grows.
+	taken atomic.Uint64
 }
 
 // liveConn is the live connection as Read sees it. serve makes one per
@@ -68,7 +74,8 @@ func directReads(conn *transport.Conn, policy InboundPolicy) bool {
 	return policy != InboundDiscard && !compressed
 }
 
-// stepBackMax bounds how long the reader leaves the buffer to Read. Long
+// stepBackMax bounds how long the reader leaves the buffer to a Read that
+// takes nothing from it (a program that stopped reading). Long
 // enough to cover a program's processing of a message between two Reads
 // (a feed's is microseconds), short beside anything that waits on the
 // reader: a heartbeat's timeout (seconds), the Conn's idle responder
@@ -102,7 +109,7 @@ func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 		return 0
 	}
 	mon := c.mon.Load() // the live connection's, or nil without a heartbeat
-	n := 0
+	n, took := 0, false
 	for n < len(ms) {
 		dst, lent := ms[n].Payload, false
 		if dst == nil && pooled {
@@ -118,6 +125,7 @@ func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 			}
 			break
 		}
+		took = true
 		keep, alive := c.accept(typ, p, mon)
 		if !alive {
 			// AckExtractor panicked and the session fails: nothing after
@@ -134,6 +142,9 @@ func (c *Client) readDirect(ms []Inbound, pooled bool) int {
 			ms[n].Type, ms[n].Conn = typ, lc.ordinal
 			n++
 		}
+	}
+	if took {
+		in.direct.taken.Add(1) // progress: the reader stays back (stepBack)
 	}
 	return n
 }
@@ -163,19 +174,36 @@ func (c *Client) accept(typ transport.MessageType, p []byte, mon *heartbeat.Moni
 }
 
 // stepBack waits, on the reader's goroutine, until Read wakes the reader
-// (the buffer ran dry), stepBackMax passes or ctx ends. t is the reader's
-// timer, made at its first step back: a connection that never steps back
-// (an idle one) holds none.
+// (it found nothing to take), stepBackMax passes without Read taking a
+// message off the connection, or ctx ends. While the program keeps taking
+// messages it stays back: a program that refills the Conn's buffer itself
+// (TryReadInto reads the socket) may never find it dry, and a reader that
+// came back each stepBackMax read batches into the inbox that needed
+// spare buffers the direct path never returns to the pool. t is the
+// reader's timer, made at its first step back: a connection that never
+// steps back (an idle one) holds none.
 func (b *inbox) stepBack(ctx context.Context, t **time.Timer) {
 	if *t == nil {
 		*t = time.NewTimer(stepBackMax)
 	} else {
 		(*t).Reset(stepBackMax)
 	}
-	select {
-	case <-b.room:
-	case <-(*t).C:
-	case <-ctx.Done():
+	defer (*t).Stop()
+	for {
+		seen := b.direct.taken.Load()
+		select {
+		case <-b.room:
+			return
+		case <-(*t).C:
+			if b.stepHook != nil {
+				b.stepHook()
+			}
+			if b.direct.taken.Load() == seen {
+				return // the program stopped taking: read on
+			}
+			(*t).Reset(stepBackMax)
+		case <-ctx.Done():
+			return
+		}
 	}
-	(*t).Stop()
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,4 +98,32 @@ func TestPopMoreTakesAllThatFit(t *testing.T) {
 	}
 	assert.Zero(t, b.n)
 	assert.Zero(t, b.count.Load())
+}
+
+// TestStepBackLastsWhileTheProgramTakes: the reader's step back outlasts
+// stepBackMax as long as Read takes messages off the connection in each
+// period (the program may refill the buffer itself and never find it
+// dry), and ends at the first period without one, so a program that
+// stops reading still gets the reader back. The hook stands in for the
+// program: it takes a message in each of the first three periods.
+func TestStepBackLastsWhileTheProgramTakes(t *testing.T) {
+	ctx := testctx.UntilDeadline(t)
+	b := newInbox(8, 1<<20, InboundWait)
+	periods := 0
+	b.stepHook = func() {
+		periods++
+		if periods <= 3 {
+			b.direct.taken.Add(1)
+		}
+	}
+	var timer *time.Timer
+	b.stepBack(ctx, &timer)
+	assert.Equal(t, 4, periods, "periods stepped back")
+	require.NoError(t, ctx.Err())
+
+	// Woken through room, it returns at once whatever the program did.
+	periods = 0
+	signal(b.room)
+	b.stepBack(ctx, &timer)
+	assert.Zero(t, periods)
 }

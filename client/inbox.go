@@ -51,6 +51,9 @@ type inbox struct {
 	// waitHook, when a test sets it, runs just before next waits, so
 	// tests can wait for that event instead of sleeping.
 	waitHook func()
+	// stepHook, when a test sets it, runs each time the reader's step
+	// back (stepBack) reaches stepBackMax.
+	stepHook func()
 }
 
 func newInbox(max int, maxBytes int64, policy InboundPolicy) *inbox {

@@ -44,6 +44,11 @@ type reader struct {
 	ctl     *[MaxControlPayload]byte // made with the first control frame
 	discard *[512]byte               // for skipping what the application left unread; made on first use
 	msg     messageReader
+
+	// The socket TryReadInto reads without waiting (fillNow), looked up
+	// at its first need: nil unless the connection is plain TCP.
+	raw       *rawReader
+	rawLooked bool
 }
 
 func (r *reader) init(c *Conn, pending []byte, bufSize int, limit int64) {

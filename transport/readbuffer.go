@@ -143,18 +143,7 @@ func (b *readBuffer) fill() error {
 	if b.err != nil {
 		return b.takeErr()
 	}
-	if b.quiet && b.r == b.w && !b.fixed && len(b.buf) > tinyBuffer {
-		// Idle: the last read brought only a control frame or so, and
-		// all of it is consumed. Wait for the next with the tiny buffer
-		// and let the collector have the other.
-		b.buf, b.r, b.w = b.tiny[:], 0, 0
-	} else if b.lean >= shrinkAfter && b.w-b.r <= DefaultBufferSize/2 {
-		b.resize(DefaultBufferSize)
-		b.lean = 0
-	} else if b.r > 0 {
-		b.w = copy(b.buf, b.buf[b.r:b.w])
-		b.r = 0
-	}
+	b.makeRoom()
 	space := len(b.buf) - b.w
 	for range maxEmptyReads {
 		n, err := b.src.Read(b.buf[b.w:])
@@ -172,6 +161,55 @@ func (b *readBuffer) fill() error {
 		}
 	}
 	return io.ErrNoProgress
+}
+
+// fillNow is fill for a caller that must not wait (TryReadInto): one
+// non-blocking read of the socket beneath src into the free space. It
+// reports whether it brought any bytes, and returns a failure the socket
+// reported (see rawReader.read), for the caller to keep in err as src's Read
+// would have returned it.
+func (b *readBuffer) fillNow(rr *rawReader) (bool, error) {
+	if b.err != nil {
+		return false, nil
+	}
+	b.makeRoom()
+	space := len(b.buf) - b.w
+	if space == 0 {
+		return false, nil
+	}
+	n, err := rr.read(b.buf[b.w:])
+	if n <= 0 {
+		return false, err
+	}
+	b.w += n
+	if n == space {
+		// Filled: more was likely waiting, so grow as fill would. A read
+		// that brings less says nothing of a backlog here (it takes what
+		// came since the last, the moment it is wanted), so it neither
+		// counts toward shrinking nor marks the connection quiet: counted,
+		// a feed the program kept up with shrank the buffer and grew it
+		// back, allocating, again and again.
+		b.adapt(n, space)
+	}
+	return true, nil
+}
+
+// makeRoom moves the unconsumed bytes to the front of the buffer, to a
+// small buffer if a run of lean reads has earned one, or to the inline
+// tiny one when the connection has gone quiet, before a read.
+func (b *readBuffer) makeRoom() {
+	if b.quiet && b.r == b.w && !b.fixed && len(b.buf) > tinyBuffer {
+		// Idle: the last read brought only a control frame or so, and
+		// all of it is consumed. Wait for the next with the tiny buffer
+		// and let the collector have the other.
+		b.buf, b.r, b.w = b.tiny[:], 0, 0
+	} else if b.lean >= shrinkAfter && b.w-b.r <= DefaultBufferSize/2 {
+		b.resize(DefaultBufferSize)
+		b.lean = 0
+	} else if b.r > 0 {
+		b.w = copy(b.buf, b.buf[b.r:b.w])
+		b.r = 0
+	}
 }
 
 // adapt grows the buffer after a read that filled free space of at least

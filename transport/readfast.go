@@ -2,6 +2,8 @@ package transport
 
 import (
 	"encoding/binary"
+	"net"
+	"os"
 	"unicode/utf8"
 )
 
@@ -126,9 +128,13 @@ func (r *reader) bufferedMessages(max int) int {
 // already whole in the Conn's read buffer as one final, uncompressed text
 // or binary frame under 64 KiB (the case TryReadable reports; fewer than
 // BufferedMessages counts, which also counts compressed and larger
-// messages, whole but not taken here); otherwise it reads
-// nothing and reports false. It never waits: not for the network, and not
-// for another call that holds the read side (it reports false then). So a
+// messages, whole but not taken here), or is once the buffer holds what
+// the socket already has: on a plain TCP connection (a *net.TCPConn, not
+// TLS or another net.Conn's Read) it reads the socket once without
+// waiting when the buffer lacks the rest of the next frame. Otherwise it
+// consumes nothing and reports false. It never waits: not for the
+// network, and not for another call that holds the read side (it reports
+// false then). So a
 // program may call it on any goroutine, with no context, while another
 // goroutine does the reads that may wait: the Client's Read takes
 // messages this way on the caller's goroutine while its reader goroutine
@@ -141,6 +147,9 @@ func (c *Conn) TryReadInto(dst []byte) (MessageType, []byte, bool) {
 		return 0, dst[:0], false
 	}
 	typ, msg, ok := r.readBuffered(dst, true)
+	if !ok && r.fillNow() {
+		typ, msg, ok = r.readBuffered(dst, true)
+	}
 	release(r.sem)
 	if !ok {
 		return 0, dst[:0], false
@@ -149,8 +158,38 @@ func (c *Conn) TryReadInto(dst []byte) (MessageType, []byte, bool) {
 	return typ, msg, true
 }
 
+// fillNow brings into the read buffer what the socket already holds,
+// without waiting, for TryReadInto, and reports whether it brought
+// anything. Only on a plain TCP connection (*net.TCPConn itself): a TLS
+// record, or the Read of a net.Conn that wraps the socket, must not be
+// bypassed. Called with the read side held, between messages.
+func (r *reader) fillNow() bool {
+	if r.inMsg || !r.c.client || r.c.ended.Load() {
+		return false
+	}
+	if !r.rawLooked {
+		r.rawLooked = true
+		if tc, ok := r.c.nc.(*net.TCPConn); ok {
+			if rc, err := tc.SyscallConn(); err == nil {
+				r.raw = newRawReader(rc)
+			}
+		}
+	}
+	if r.raw == nil {
+		return false
+	}
+	ok, err := r.br.fillNow(r.raw)
+	if err != nil {
+		// Kept for the next read, as the net.Conn's Read returns it.
+		nc := r.c.nc
+		r.br.err = &net.OpError{Op: "read", Net: nc.LocalAddr().Network(), Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+	}
+	return ok
+}
+
 // TryReadable reports, consuming nothing, whether TryReadInto would now
-// take the next message: a goroutine that reads may leave the buffer to
+// take the next message from the read buffer alone (it reads no socket,
+// where TryReadInto may): a goroutine that reads may leave the buffer to
 // another that takes messages with TryReadInto only when this says so
 // (the Client's reader steps back from it then). A text message whose
 // payload is not valid UTF-8 is the exception: reported here, it is left

@@ -12,7 +12,8 @@ import (
 
 // TestTryReadIntoAgreesWithBufferedMessages cuts a stream of frames of
 // every kind at every byte and delivers the cut in one read: TryReadInto
-// never reads the network, returns exactly the messages BufferedMessages
+// never reads the network (a memConn is not plain TCP, whose socket it
+// reads without waiting: TestTryReadIntoTakesWhatTheSocketHolds), returns exactly the messages BufferedMessages
 // counts (the same ones ReadInto would return next), and leaves anything
 // else (a control frame, a fragment, a partial frame) to ReadInto, which
 // then reads the rest of the stream as if TryReadInto had not been called.

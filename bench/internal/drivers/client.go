@@ -14,11 +14,11 @@ import (
 // where the default would drop the oldest of a flood the reader outruns. Write and Send are both Send:
 // the message is copied into the queue and the Client's writer drains it,
 // coalescing whatever is ready (WriteBuffered, one Flush per batch), so
-// Flush has nothing to do. Reads are ReadInto with the last payload
-// handed back, the Client's cheapest way to read a feed (no allocation;
-// while the program keeps up, the message is copied straight from the
-// connection's buffer on the reading goroutine, as the Conn driver's
-// ReadInto does). Hold has nothing to do:
+// Flush has nothing to do. Reads are ReadMany with the same 64 slots
+// handed back each call, the Client's cheapest way to read a feed (no
+// allocation; while the program keeps up, messages are copied straight
+// from the connection's buffer on the reading goroutine, as the Conn
+// driver's ReadInto does). Hold has nothing to do:
 // the Client always reads.
 //
 // With Observer set (-observers), the same Client runs with an

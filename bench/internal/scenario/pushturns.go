@@ -41,7 +41,9 @@ func (p Push) RunJoint(ctx context.Context, env Env, ds []drivers.Driver) []Join
 	turns := max(1, env.scaled(p.Count, 3)/burst)
 	spent := make([]time.Duration, len(ds))
 	takeTurns(ctx, out, live, turns, func(t, i int) error {
-		d, err := conns[i].receive(burst, env.Verify)
+		var d time.Duration
+		var err error
+		labelled(ds[i], "turns", func() { d, err = conns[i].receive(burst, env.Verify) })
 		if err != nil {
 			return fmt.Errorf("turn %d: %w", t, err)
 		}

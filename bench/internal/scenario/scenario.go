@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/pprof"
 	"time"
 
 	"github.com/sturdyws/sturdy/bench/internal/drivers"
@@ -103,7 +104,7 @@ type JointResult struct {
 func soloThenOpen[C any](out []JointResult, ds []drivers.Driver, keep map[string]string,
 	solo func(drivers.Driver) (Result, error), open func(drivers.Driver) (C, error)) (conns []C, live []int) {
 	for i, d := range ds {
-		out[i].Result, out[i].Err = solo(d)
+		labelled(d, "solo", func() { out[i].Result, out[i].Err = solo(d) })
 		if out[i].Err == nil {
 			for from, to := range keep {
 				out[i].Result[to] = out[i].Result[from]
@@ -115,11 +116,20 @@ func soloThenOpen[C any](out []JointResult, ds []drivers.Driver, keep map[string
 		if out[i].Err != nil {
 			continue
 		}
-		if conns[i], out[i].Err = open(d); out[i].Err == nil {
+		labelled(d, "turns", func() { conns[i], out[i].Err = open(d) })
+		if out[i].Err == nil {
 			live = append(live, i)
 		}
 	}
 	return conns, live
+}
+
+// labelled runs f with the profiler labels lib (d's name) and phase, so
+// that -cpuprofile tells the libraries apart
+// (go tool pprof -tagfocus lib=NAME). The goroutines a library starts in
+// f (a Client's reader and writer) carry them too.
+func labelled(d drivers.Driver, phase string, f func()) {
+	pprof.Do(context.Background(), pprof.Labels("lib", d.Name(), "phase", phase), func(context.Context) { f() })
 }
 
 // takeTurns is the second half of a joint round: n turns in which every
