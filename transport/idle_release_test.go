@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,4 +52,41 @@ func TestReleaseIdleMidMessage(t *testing.T) {
 			assert.Equal(t, string(append(first, second...)), string(<-got), "the message arrives whole")
 		})
 	}
+}
+
+// TestReleaseIdleQuietSpellCost: a connection that goes quiet after
+// every message makes its write buffer and key generator again for each
+// one, two allocations, never more as spells repeat; none while a data
+// frame goes out between every two calls.
+func TestReleaseIdleQuietSpellCost(t *testing.T) {
+	cc, sc := connPair(t, connConfig{}, connConfig{})
+	ctx := context.Background()
+	go func() { // the server reads what is sent until the connection goes
+		for {
+			if _, _, err := sc.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	msg := []byte("a message now and then")
+	spell := func() {
+		if err := cc.Write(ctx, MessageBinary, msg); err != nil {
+			t.Fatal(err)
+		}
+		if cc.ReleaseIdle() || !cc.ReleaseIdle() {
+			t.Fatal("quiet through a whole period, and not released")
+		}
+	}
+	spell()
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, spell), 2.0+raceAllocs)
+	busy := func() {
+		if err := cc.Write(ctx, MessageBinary, msg); err != nil {
+			t.Fatal(err)
+		}
+		if cc.ReleaseIdle() {
+			t.Fatal("released with a frame written since the last call")
+		}
+	}
+	busy()
+	assert.Zero(t, testing.AllocsPerRun(100, busy))
 }
