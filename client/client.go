@@ -147,17 +147,15 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 		c.gate.RUnlock()
 		return 0, c.ended()
 	}
+	msg := queue.Message{Type: queue.MessageType(m.Type), Payload: m.Payload, MaxAge: maxAge}
+	var seq uint64
+	var err error
 	var stampPanic any
-	stamp := m.Stamp
-	if stamp != nil {
-		// The queue calls it with its lock held: a panic must not escape
-		// there and leave the queue locked for good.
-		stamp = func(seq uint64, p []byte) {
-			defer func() { stampPanic = recover() }()
-			m.Stamp(seq, p)
-		}
+	if m.Stamp == nil {
+		seq, err = c.q.Push(ctx, msg)
+	} else {
+		seq, stampPanic, err = c.pushStamped(ctx, msg, m.Stamp)
 	}
-	seq, err := c.q.Push(ctx, queue.Message{Type: queue.MessageType(m.Type), Payload: m.Payload, MaxAge: maxAge, Stamp: stamp})
 	c.gate.RUnlock()
 	if stampPanic != nil {
 		panic(stampPanic)
@@ -172,6 +170,21 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 	}
 	c.stats.queued.Add(1)
 	return seq, nil
+}
+
+// pushStamped pushes msg with stamp, which the queue calls with its lock
+// held: a panic in it must not escape there and leave the queue locked
+// for good, so it is caught and returned, for the caller to raise again
+// once it has let go of its own lock. Apart from SendMessage so that the
+// variable the recovering closure shares is made only for a message that
+// has a Stamp: one without pays no allocation for it.
+func (c *Client) pushStamped(ctx context.Context, msg queue.Message, stamp func(uint64, []byte)) (seq uint64, stampPanic any, err error) {
+	msg.Stamp = func(seq uint64, p []byte) {
+		defer func() { stampPanic = recover() }()
+		stamp(seq, p)
+	}
+	seq, err = c.q.Push(ctx, msg)
+	return seq, stampPanic, err
 }
 
 // Read returns the next received message, waiting across reconnects.

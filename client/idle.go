@@ -17,7 +17,10 @@ type writerState struct {
 
 // idleReleaser is a queue that can let go of the memory it keeps for
 // reuse once it has been empty and quiet for a while; queue.Memory and
-// queue.File are.
+// queue.File are. Its ReleaseIdle must never wait: it runs inside the
+// heartbeat's send, after the ping's clock started, so time spent in it
+// counts against the heartbeat's timeout (a ping held past it declares
+// the peer dead).
 type idleReleaser interface{ ReleaseIdle() bool }
 
 // releaseIdle runs before each heartbeat and lets go of what a burst left

@@ -186,6 +186,16 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 		}},
 		{"drop oldest reported", Options{MaxMessages: 4, Overflow: DropOldest, OnDrop: func(Entry, DropReason) {}},
 			func(q *Memory, msg Message) { _, _ = q.Push(ctx, msg) }},
+		{"a release check between messages", Options{}, func(q *Memory, msg Message) {
+			// The Client's heartbeat asks on every ping: a session that
+			// sends between every two asks keeps its memory.
+			_, _ = q.Push(ctx, msg)
+			e, _ := q.Next(ctx)
+			_ = q.Ack(e.Seq)
+			if q.ReleaseIdle() {
+				panic("released with a push since the last call")
+			}
+		}},
 		{"replay after rewind", Options{}, func(q *Memory, msg Message) {
 			_, _ = q.Push(ctx, msg)
 			e, _ := q.Next(ctx)

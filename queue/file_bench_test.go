@@ -128,7 +128,8 @@ func BenchmarkFilePushParallel(b *testing.B) {
 }
 
 // TestFileSteadyStateAllocatesNothing: once warm, a push, its hand-out,
-// its in-doubt mark and its acknowledgement allocate nothing under any sync policy, segment
+// its in-doubt mark, its acknowledgement and a ReleaseIdle (which finds
+// the push, and keeps everything) allocate nothing under any sync policy, segment
 // included. (Starting a segment allocates, once per SegmentBytes; rolls
 // are exercised elsewhere.)
 func TestFileSteadyStateAllocatesNothing(t *testing.T) {
@@ -150,6 +151,9 @@ func TestFileSteadyStateAllocatesNothing(t *testing.T) {
 				}
 				if err := f.Ack(e.Seq); err != nil {
 					t.Fatal(err)
+				}
+				if f.ReleaseIdle() { // the heartbeat's check keeps it all
+					t.Fatal("released with a push since the last call")
 				}
 			}
 			for range 200 {

@@ -16,17 +16,7 @@ import (
 // is let go.
 func TestFileHandsOutOnlyWhatIsFsynced(t *testing.T) {
 	f := openTestFile(t, tmpfsDir(t), FileOptions{Sync: SyncAlways})
-	entered, release := make(chan struct{}, 1), make(chan struct{})
-	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(let) // before the File's Close, even when the test fails
-	f.sync.fsyncHook = func() {
-		select {
-		case entered <- struct{}{}:
-		default: // later fsyncs (Close's) only pass
-		}
-		<-release
-	}
+	entered, let := holdFsyncs(t, f)
 	hook, waiting := signal()
 	f.waitHook = hook
 	next := make(chan result, 1)
@@ -77,4 +67,22 @@ func TestFileOtherPoliciesHandOutAtOnce(t *testing.T) {
 		assert.Equal(t, "x", string(e.Payload))
 		f.sync.fsyncHook = nil
 	}
+}
+
+// holdFsyncs holds every fsync of f until let is called (by the test, or
+// at its end before the File's Close, even when it fails); entered
+// signals that the first has begun.
+func holdFsyncs(t *testing.T, f *File) (entered chan struct{}, let func()) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var once sync.Once
+	let = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(let)
+	f.sync.fsyncHook = func() {
+		select {
+		case entered <- struct{}{}:
+		default: // later fsyncs (Close's) only pass
+		}
+		<-release
+	}
+	return entered, let
 }

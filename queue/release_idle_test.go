@@ -82,3 +82,48 @@ func TestFileReleaseIdle(t *testing.T) {
 	f = reopen(t, f, FileOptions{})
 	assert.Equal(t, []string{"21:after"}, fileHeld(t, f), "numbers go on")
 }
+
+// TestReleaseIdleNeverWaits: ReleaseIdle runs on the Client's heartbeat,
+// which must not stall behind the queue: a File holds its lock while it
+// moves to a new segment, fsync and compaction included (seconds for a
+// large log on a slow disk). A ReleaseIdle that meets the lock held gives
+// up at once and reports false; the next call, once the lock is free,
+// releases as before. The fsync hook below runs under that lock, on the
+// goroutine that holds it, so a ReleaseIdle that waited for the lock
+// would never return.
+func TestReleaseIdleNeverWaits(t *testing.T) {
+	f := openTestFile(t, tmpfsDir(t), FileOptions{SegmentBytes: 256})
+	roll := false
+	var calls []bool
+	f.sync.fsyncHook = func() {
+		if !roll {
+			return
+		}
+		if f.mu.TryLock() {
+			f.mu.Unlock()
+			return // the push's own fsync, after it let the lock go
+		}
+		// A new segment's fsync: this goroutine holds the lock (nothing
+		// else runs: under SyncAlways no timer syncs).
+		roll = false
+		calls = append(calls, f.ReleaseIdle())
+	}
+	for i := 0; ; i++ {
+		next := f.log.next
+		roll = true
+		seq := filePush(t, f, fmt.Sprint("message ", i), 0)
+		roll = false
+		e, err := f.Next(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, seq, e.Seq)
+		require.NoError(t, f.Ack(seq))
+		if f.log.next > next {
+			break // this push moved the log to a new segment
+		}
+		require.Empty(t, calls, "push %d wrote no new segment", i)
+	}
+	assert.Equal(t, []bool{false}, calls, "the lock was held: nothing released, nothing waited for")
+	assert.False(t, f.ReleaseIdle(), "pushed since the last call that took the lock")
+	assert.True(t, f.ReleaseIdle())
+	assert.Nil(t, f.ring.slots)
+}

@@ -43,7 +43,10 @@ func parseLabel(p []byte) (g, seq int, ok bool) {
 // streamed through Writer and pings share one client Conn, and every
 // message reaches the server whole, each goroutine's in the order it wrote
 // them (the Conn doc's promise; RFC 6455 §5.4 allows only control frames
-// between the fragments of a message).
+// between the fragments of a message). Meanwhile another goroutine calls
+// ReleaseIdle and Flush over and over, as a heartbeat would, so the write
+// buffer and key generator are let go between frames, between the
+// fragments of a streamed message too, and made again.
 func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 	deflate := func() *deflateConfig {
 		return newDeflateConfig(DeflateParams{ClientMaxWindowBits: full, ServerMaxWindowBits: full}, &CompressionOptions{})
@@ -73,7 +76,7 @@ func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 
 			// All goroutines start together, so their writes overlap.
 			start := make(chan struct{})
-			errc := make(chan error, writers+2)
+			errc := make(chan error, writers+3)
 			var wg sync.WaitGroup
 			for g := range writers {
 				wg.Go(func() {
@@ -126,6 +129,28 @@ func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 					}
 				}
 			})
+			stopReleasing := make(chan struct{})
+			var releaser sync.WaitGroup
+			releaser.Go(func() {
+				<-start
+				for i := 0; ; i++ {
+					select {
+					case <-stopReleasing:
+						return
+					default:
+					}
+					cc.ReleaseIdle()
+					if i%4 == 0 {
+						// Empties the buffer, mid-message too, so that the
+						// next ReleaseIdle but one finds it unused.
+						if err := cc.Flush(ctx); err != nil {
+							errc <- fmt.Errorf("flush: %w", err)
+							return
+						}
+					}
+					runtime.Gosched()
+				}
+			})
 			// Once every goroutine is done, a last message marks the end of
 			// the stream: every ping went out before it, so the server has
 			// seen them all by the time it reads it.
@@ -133,6 +158,8 @@ func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 			endErr := make(chan error, 1)
 			go func() {
 				wg.Wait()
+				close(stopReleasing)
+				releaser.Wait()
 				endErr <- cc.Write(ctx, MessageText, []byte("end"))
 			}()
 

@@ -7,7 +7,7 @@ package transport
 // connection gone quiet after sending (a sensor that reported once, a
 // session between bursts) as small as one that never sent: its 4 KiB and
 // its generator are back within two periods. The next data frame makes
-// them again, one allocation per quiet spell and none while frames flow
+// them again, two allocations per quiet spell and none while frames flow
 // between calls. It never waits: while a write is under way it does
 // nothing and reports false. Safe for concurrent use.
 func (c *Conn) ReleaseIdle() bool {
