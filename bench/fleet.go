@@ -65,10 +65,7 @@ func runFleet(ctx context.Context, fc fleetConfig, log io.Writer) (*fleet.Result
 		return nil, fmt.Errorf("%d connections need %d open files in each process; the limit is %d (hard %d): raise it with ulimit -n",
 			fc.n, fc.n+fleetFiles, lim.Cur, lim.Max)
 	}
-	res := &fleet.Result{Machine: report.DescribeMachine(), Started: time.Now(), N: fc.n, Heartbeat: fc.heartbeat, Down: fc.down, Command: fc.command, Rounds: max(fc.rounds, 1), Send: fc.send}
-	if res.Heartbeat == 0 {
-		res.Heartbeat = heartbeat.DefaultInterval
-	}
+	res := &fleet.Result{Machine: report.DescribeMachine(), Started: time.Now(), N: fc.n, Heartbeat: heartbeatOf(fc), Down: fc.down, Command: fc.command, Rounds: max(fc.rounds, 1), Send: fc.send}
 	fc.idle = wholeIntervals(fc.idle, res.Heartbeat)
 	fc.windows = max(fc.windows, 1)
 	for round := 1; round <= res.Rounds; round++ {
@@ -87,6 +84,15 @@ func runFleet(ctx context.Context, fc fleetConfig, log io.Writer) (*fleet.Result
 	}
 	res.Machine.LoadEnd = report.LoadAvg()
 	return res, res.Validate()
+}
+
+// heartbeatOf is the ping interval both kinds use: fc's, or sturdy's
+// default when fc leaves it 0.
+func heartbeatOf(fc fleetConfig) time.Duration {
+	if fc.heartbeat > 0 {
+		return fc.heartbeat
+	}
+	return heartbeat.DefaultInterval
 }
 
 // wholeIntervals rounds the idle window up to a whole number of heartbeat
@@ -254,11 +260,7 @@ func upFleet(ctx context.Context, fc fleetConfig, kind string, round int, log io
 // connection: the idle window measures the steady state, not the moment
 // after connect.
 func (s *fleetSide) warm(ctx context.Context, fc fleetConfig) error {
-	interval := fc.heartbeat
-	if interval == 0 {
-		interval = heartbeat.DefaultInterval
-	}
-	limit := 3*interval + time.Minute
+	limit := 3*heartbeatOf(fc) + time.Minute
 	_, err := s.srv.DoWithin(ctx, fmt.Sprintf("pings %d 2 %d", fc.n, limit.Milliseconds()), limit+5*time.Second)
 	return err
 }
