@@ -32,6 +32,7 @@ type writer struct {
 	// used is set by every frame that goes through buf and cleared by
 	// ReleaseIdle, which lets buf go when it finds it clear.
 	used bool
+	now  rawWriter // tryWrite's system call
 	dl   deadlineArm
 	mw   messageWriter
 	z    *compressor // permessage-deflate, when negotiated

@@ -73,7 +73,7 @@ func (w *writer) tryWrite(b []byte) int {
 	if rc == nil {
 		return 0
 	}
-	n := writeNow(rc, b)
+	n := w.now.write(rc, b)
 	w.c.written.Add(uint64(n))
 	return n
 }

@@ -82,3 +82,21 @@ func TestLoneControlBlockedHonoursContext(t *testing.T) {
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "got %v, want context.DeadlineExceeded", err)
 	assert.Less(t, c.BytesWritten()-written, uint64(2+4+8), "the ping did not go out whole")
 }
+
+// TestLonePingAllocatesNothing: a ping offered to the socket at once, and
+// the pong that answers it, allocate nothing: the function the socket's
+// RawConn calls is made once per connection (rawWriter), not per frame.
+// An idle connection's heartbeat so leaves no garbage, nor does each
+// confirmation ping of a Client whose queue runs dry.
+func TestLonePingAllocatesNothing(t *testing.T) {
+	pong := make(chan struct{}, 1)
+	cc, sc := connPair(t, connConfig{onPong: func([]byte) { pong <- struct{}{} }}, connConfig{})
+	go func() { _, _, _ = sc.Read(context.Background()) }() // answers each ping
+	go func() { _, _, _ = cc.Read(context.Background()) }() // reads the pongs
+	ctx, p := context.Background(), []byte("12345678")
+	allocs := testing.AllocsPerRun(200, func() {
+		require.NoError(t, cc.Ping(ctx, p))
+		<-pong
+	})
+	assert.LessOrEqual(t, allocs, float64(raceAllocs), "a ping and its pong")
+}

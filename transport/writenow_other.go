@@ -4,5 +4,7 @@ package transport
 
 import "syscall"
 
-// writeNow is not tried here: every write waits under its deadlines.
-func writeNow(syscall.RawConn, []byte) int { return 0 }
+// rawWriter is not tried here: every write waits under its deadlines.
+type rawWriter struct{}
+
+func (*rawWriter) write(syscall.RawConn, []byte) int { return 0 }
