@@ -195,6 +195,19 @@ func (s spanConn) PingSpan(ctx context.Context, payload []byte) (start, end uint
 	return s.e.conn.PingSpan(ctx, payload)
 }
 
+// TryPingSpan sends an idle connection's ping with no context or deadline
+// (heartbeat.TryPinger). It lets go of what the session does not need
+// only once the ping is sent: when it sends nothing the monitor calls
+// PingSpan, which does, and a second release would find the connection's
+// buffer unused since the first and drop a buffer the busy path needs.
+func (s spanConn) TryPingSpan(payload []byte, start uint64, timeout time.Duration) (end uint64, sent bool, err error) {
+	end, sent, err = s.e.conn.TryPingSpan(payload, start, timeout)
+	if sent && err == nil {
+		s.e.releaseIdle()
+	}
+	return end, sent, err
+}
+
 // maxBatchBytes bounds the payload bytes one batch writes before its
 // flush: enough to fill a network round trip many times over, small enough
 // that a flush (and the confirmation that follows it in AtMostOnce) comes

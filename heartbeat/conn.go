@@ -1,6 +1,9 @@
 package heartbeat
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Pinger is what the monitor needs from the connection to send a WebSocket
 // ping control frame. The transport package's Conn satisfies it.
@@ -30,6 +33,25 @@ type Pinger interface {
 // plaintext and the kernel ciphertext, it does not.
 type SpanPinger interface {
 	PingSpan(ctx context.Context, payload []byte) (start, end uint64, err error)
+}
+
+// TryPinger is a [SpanPinger] that can also send a ping without waiting
+// for anything, when the monitor knows the connection has nothing
+// unacknowledged: the last ping was answered and Sent has stayed at
+// start, its end, since. TryPingSpan sends the ping then only if Sent is
+// still start and the connection takes the whole frame at once, and
+// reports where its last byte went (the write began at start). When it
+// cannot, it sends nothing and reports false, and the monitor sends the
+// ping through PingSpan. It must never wait for a lock or for the network,
+// with one exception: should the connection take part of the frame, the
+// rest must follow within timeout. The payload is only read during the
+// call. transport.Conn's TryPingSpan is one.
+//
+// An idle connection's every ping but the first goes this way, and costs
+// the monitor no context and no deadline timer: no PingSpan call, whose
+// context the monitor must be able to cancel, is made.
+type TryPinger interface {
+	TryPingSpan(payload []byte, start uint64, timeout time.Duration) (end uint64, sent bool, err error)
 }
 
 // MessageSender is what the monitor needs from the connection for an

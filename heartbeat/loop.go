@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -209,9 +210,15 @@ func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
 	timeout := m.install(m.seq, now)
 	*p = probe{id: m.seq, deadline: now.Add(timeout), timeout: timeout, frames: frames, sent: now}
 
-	ctx := d.start(timeout, base, known)
-	start, end, err := m.send(ctx, m.seq)
-	d.stop()
+	start, end, done, err := m.sendNow(base, known, timeout)
+	var ctx context.Context // nil when sendNow sent the ping
+	if !done {
+		ctx = d.start(timeout, base, known)
+		start, end, err = m.send(ctx, m.seq)
+		d.stop()
+	} else if err == nil {
+		d.idle()
+	}
 	switch {
 	case err == nil:
 		if f := m.opts.Progress; f != nil {
@@ -240,11 +247,26 @@ func (m *Monitor) ping(p *probe, d *sendDeadline, now time.Time) error {
 			}
 		}
 		return nil
-	case errors.Is(context.Cause(ctx), errPingTimeout):
+	case ctx != nil && errors.Is(context.Cause(ctx), errPingTimeout):
 		return m.deadError(m.clock().Now().Sub(now))
 	default:
 		return fmt.Errorf("heartbeat: sending ping: %w", err)
 	}
+}
+
+// sendNow sends ping m.seq through the connection's TryPingSpan, with no
+// context and no deadline, when the monitor knows nothing is
+// unacknowledged at base (cleared): on an idle connection, every ping but
+// the first. It reports false when it sent nothing: the connection was
+// busy or had written since, or is no TryPinger; the ping then goes
+// through send, under a deadline.
+func (m *Monitor) sendNow(base uint64, known bool, timeout time.Duration) (start, end uint64, sent bool, err error) {
+	if !known || m.try == nil {
+		return 0, 0, false, nil
+	}
+	binary.BigEndian.PutUint64(m.tryPayload[:], m.seq)
+	end, sent, err = m.try.TryPingSpan(m.tryPayload[:], base, timeout)
+	return base, end, sent || err != nil, err
 }
 
 // cleared reports whether the connection's writes are known to be all
@@ -372,6 +394,20 @@ func (d *sendDeadline) stop() {
 	if d.cancel != nil {
 		d.cancel(nil)
 		d.ctx, d.cancel = nil, nil
+	}
+}
+
+// idle lets the timer go once a ping has gone out without a deadline
+// (Monitor.sendNow): the connection has been quiet for a whole interval,
+// and while it stays so no ping needs one. The next ping that does makes
+// a new timer. Idle connections so keep no timer for it, as they keep no
+// write buffer (issue 21: an idle Client's heap).
+func (d *sendDeadline) idle() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
 	}
 }
 

@@ -25,6 +25,11 @@ type Monitor struct {
 	// paused is set while the reader is held up by the application (see
 	// Pause): a pong may be sitting unread, so silence proves nothing.
 	paused atomic.Bool
+	// stopped is set by Stop, which also aborts a ping being sent. No
+	// context of the monitor's own: a cancellable context and the link
+	// its send deadline's makes to it cost an idle connection half a
+	// kilobyte. (Beside paused, so that the two share a word.)
+	stopped atomic.Bool
 
 	mu     sync.Mutex
 	sentAt time.Time    // when the expected ping left
@@ -38,16 +43,16 @@ type Monitor struct {
 	// Sent's stream (end 0: unknown).
 	send func(ctx context.Context, id uint64) (start, end uint64, err error)
 	seq  uint64 // id of the last ping sent; guarded by loop.mu
+	// try, when the connection is a TryPinger used with Sent, sends a
+	// ping without a context when nothing is unacknowledged (sendNow),
+	// its payload written into tryPayload, under loop.mu.
+	try        TryPinger
+	tryPayload [8]byte
 
 	loop loop // the timer's state (loop.go)
 
-	// stopped is set by Stop, which also aborts a ping being sent. No
-	// context of the monitor's own: a cancellable context and the link
-	// its send deadline's makes to it cost an idle connection half a
-	// kilobyte.
-	stopped atomic.Bool
-	done    chan struct{} // closed, under loop.mu, when the monitor ends
-	err     error         // written before done is closed
+	done chan struct{} // closed, under loop.mu, when the monitor ends
+	err  error         // written before done is closed
 }
 
 // Start validates opts and starts monitoring the connection behind p. The
@@ -82,6 +87,7 @@ func Start(p Pinger, opts Options) (*Monitor, error) {
 		m.send = func(ctx context.Context, id uint64) (uint64, uint64, error) {
 			return sp.PingSpan(ctx, binary.BigEndian.AppendUint64(make([]byte, 0, 8), id))
 		}
+		m.try, _ = p.(TryPinger)
 	} else {
 		m.send = func(ctx context.Context, id uint64) (uint64, uint64, error) {
 			return 0, 0, p.Ping(ctx, binary.BigEndian.AppendUint64(make([]byte, 0, 8), id))

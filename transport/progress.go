@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // WriteProgress returns a count that moves whenever the peer takes more of
@@ -72,6 +73,50 @@ func (c *Conn) PingSpan(ctx context.Context, payload []byte) (start, end uint64,
 	start = c.written.Load()
 	err = w.frameLocked(ctx, Header{Fin: true, Opcode: OpPing}, payload, true, c.writeTimeout)
 	return start, c.written.Load(), err
+}
+
+// TryPingSpan is PingSpan for a caller that must not wait and knows where
+// the connection's writes stand: it sends the ping only if BytesWritten is
+// still start (nothing written since; a liveness check knows the peer has
+// acknowledged everything up to there), no other write holds the
+// connection and nothing is buffered, over a plain TCP or Unix socket
+// whose kernel takes the frame at once. Then it reports sent and where the
+// ping's last byte went (the write began at start). Otherwise it sends
+// nothing and reports false, and the caller sends with PingSpan.
+//
+// It exists for the heartbeat of an idle connection (heartbeat.TryPinger):
+// a ping sent this way needs no context and no deadline, so it costs one
+// system call and no timer or context at all. The payload is only read
+// during the call. Should the kernel take part of the frame, the rest must
+// follow, and it is written within timeout (the ping's own), or the
+// connection fails; with nothing unacknowledged the send buffer is empty,
+// and it takes a control frame whole. Safe for concurrent use.
+func (c *Conn) TryPingSpan(payload []byte, start uint64, timeout time.Duration) (end uint64, sent bool, err error) {
+	if len(payload) > MaxControlPayload {
+		return 0, false, errControlTooLong
+	}
+	w := &c.wr
+	if !w.frameSem.tryAcquire() {
+		return 0, false, nil
+	}
+	defer release(w.frameSem)
+	// Under the frame lock nothing else can be written, so the check
+	// holds through the write. A closed or closing connection is left to
+	// PingSpan, which reports why.
+	if c.written.Load() != start || len(w.buf) > 0 || c.writeErr() != nil || c.closeSent.Load() {
+		return 0, false, nil
+	}
+	b := w.encodeControl(Header{Fin: true, Opcode: OpPing}, payload)
+	n := w.tryWrite(b)
+	if n == 0 {
+		return 0, false, nil
+	}
+	if n < len(b) {
+		if err := w.finishControl(context.Background(), b[n:], timeout); err != nil {
+			return 0, true, err
+		}
+	}
+	return c.written.Load(), true, nil
 }
 
 // rawConn returns the socket beneath c.nc, through TLS, or nil. It is

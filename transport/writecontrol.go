@@ -23,6 +23,12 @@ func (w *writer) loneControl(ctx context.Context, h Header, p []byte, timeout ti
 			return nil
 		}
 	}
+	return w.finishControl(ctx, b, timeout)
+}
+
+// finishControl writes what is left of a control frame that tryWrite did
+// not take, under the write timeout and ctx, as any frame is written.
+func (w *writer) finishControl(ctx context.Context, b []byte, timeout time.Duration) error {
 	armed := w.dl.arm(ctx, timeout)
 	err := w.send(b)
 	if armed {
