@@ -103,7 +103,9 @@ type Options struct {
 	// expiry reach OnDeadLetter and Stats after the queue's own OnDrop;
 	// other queues report only through their own callbacks. Either way the
 	// Client reports what it drops itself (unconfirmed, expired at write
-	// time, left at Close).
+	// time, left at Close). The queue's Close, which the Client's calls,
+	// waits for drop reports under way, so the queue's own OnDrop must not
+	// call the Client's Close.
 	Queue queue.Queue
 
 	// QueueOptions configure the default memory queue (bounds and overflow

@@ -191,8 +191,9 @@ func (f *File) Recovery() Recovery { return f.recovery }
 // (unless the policy is SyncNever), closes its files and releases the
 // directory, which another File may then open. The
 // entries stay on disk for that next OpenFile: a closed File cannot be
-// drained. It returns the error of the final sync, if any. Safe for
-// concurrent use; idempotent.
+// drained. It returns once every drop made before it has been reported
+// to OnDrop, so it must not be called from OnDrop, and returns the error
+// of the final sync, if any. Safe for concurrent use; idempotent.
 func (f *File) Close() error {
 	f.mu.Lock()
 	if f.closed {
@@ -218,6 +219,7 @@ func (f *File) Close() error {
 	if cerr := f.meta.file.Close(); err == nil {
 		err = cerr
 	}
+	f.await()
 	f.mu.Unlock()
 	if lerr := unlockDir(f.lock); err == nil {
 		err = lerr

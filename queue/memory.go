@@ -62,7 +62,9 @@ func (m *Memory) remove(pos uint64) slot {
 
 // Close wakes every Push and Next that is blocked with ErrClosed and makes
 // later calls but Len, Close and Drain return ErrClosed. It leaves the
-// entries for Drain. Safe for concurrent use; it always returns nil.
+// entries for Drain. It returns once every drop made before it has been
+// reported to OnDrop, so it must not be called from OnDrop. Safe for
+// concurrent use; it always returns nil.
 func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -72,6 +74,7 @@ func (m *Memory) Close() error {
 		m.wakeConsumer()
 		m.stopExpiry()
 	}
+	m.await()
 	return nil
 }
 

@@ -21,6 +21,9 @@ type reporter struct {
 	pending   []dropped // drops not yet reported
 	spare     []dropped // the reporter's other slice
 	reporting bool
+	// settled is signalled, under mu, when a goroutine stops reporting;
+	// made by the first Close that has to wait for one (await).
+	settled *sync.Cond
 }
 
 // drop disposes of a removed entry. Called with mu held; the report itself
@@ -56,8 +59,34 @@ func (r *reporter) unlock() {
 		r.recycle(batch)
 		r.spare = batch[:0]
 	}
-	r.reporting = false
+	r.stopReporting()
 	r.mu.Unlock()
+}
+
+// stopReporting hands the reporter's role back and wakes a Close waiting
+// for it. Called with mu held.
+func (r *reporter) stopReporting() {
+	r.reporting = false
+	if r.settled != nil {
+		r.settled.Broadcast()
+	}
+}
+
+// await returns once no goroutine is delivering drop reports: every drop
+// made before it has been reported (unless OnDrop panicked, which leaves
+// the rest for the next drop's report). Close calls it, so that an owner
+// counting drops in OnDrop (a client.Client, for the UndeliveredError its
+// Close returns) has seen them all when Close returns: a drop made by one
+// goroutine while another was reporting is left to that other, whose
+// Push has returned ErrDropped already. Called with mu held, which it
+// lets go while it waits. It must not be called from OnDrop.
+func (r *reporter) await() {
+	for r.reporting {
+		if r.settled == nil {
+			r.settled = sync.NewCond(r.mu)
+		}
+		r.settled.Wait()
+	}
 }
 
 // deliver calls OnDrop for each of batch. If OnDrop panics it hands the
@@ -69,7 +98,7 @@ func (r *reporter) deliver(onDrop func(Entry, DropReason), batch []dropped) {
 		if !done {
 			r.mu.Lock()
 			r.recycle(batch)
-			r.reporting = false
+			r.stopReporting()
 			r.mu.Unlock()
 		}
 	}()

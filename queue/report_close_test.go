@@ -1,0 +1,104 @@
+package queue
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// blockingReports is an OnDrop that records every report and holds the
+// reporting goroutine inside the report of "b" until release is closed.
+type blockingReports struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	got     []string
+}
+
+// let lets the held report go on; safe to call twice.
+func (b *blockingReports) let() { b.once.Do(func() { close(b.release) }) }
+
+func newBlockingReports() *blockingReports {
+	return &blockingReports{entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (b *blockingReports) onDrop(e Entry, _ DropReason) {
+	b.mu.Lock()
+	b.got = append(b.got, string(e.Payload))
+	b.mu.Unlock()
+	if string(e.Payload) == "b" {
+		close(b.entered)
+		<-b.release
+	}
+}
+
+func (b *blockingReports) reported() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.got...)
+}
+
+// A drop made while another goroutine is reporting is left to that one,
+// and its Push returns ErrDropped at once. Close waits for that report:
+// an owner counting drops in OnDrop (client.Client, for the
+// UndeliveredError its Close returns) has them all once Close returns.
+func TestCloseWaitsForDropReports(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T, onDrop func(Entry, DropReason)) Queue
+	}{
+		{"Memory", func(_ *testing.T, onDrop func(Entry, DropReason)) Queue {
+			return NewMemory(Options{MaxMessages: 1, Overflow: DropNewest, OnDrop: onDrop})
+		}},
+		{"File", func(t *testing.T, onDrop func(Entry, DropReason)) Queue {
+			return openTestFile(t, t.TempDir(), FileOptions{Options: Options{MaxMessages: 1, Overflow: DropNewest, OnDrop: onDrop}, Sync: SyncNever})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			rep := newBlockingReports()
+			defer rep.let() // a failure must not leave the reporter held
+			q := tc.open(t, rep.onDrop)
+			_, err := q.Push(ctx, Message{Payload: []byte("a")})
+			require.NoError(t, err)
+			_, ok := q.TryNext() // a is in flight: nothing is pending
+			require.True(t, ok)
+
+			pushed := make(chan error, 1)
+			go func() { // its drop's report holds it
+				_, err := q.Push(ctx, Message{Payload: []byte("b")})
+				pushed <- err
+			}()
+			<-rep.entered
+			_, err = q.Push(ctx, Message{Payload: []byte("c")})
+			require.ErrorIs(t, err, ErrDropped, "returned with its report left to the other goroutine")
+
+			woken := make(chan error, 1)
+			go func() { // Close wakes it: then Close has begun
+				_, err := q.Next(ctx)
+				woken <- err
+			}()
+			var atClose []string
+			closed := make(chan struct{})
+			go func() {
+				_ = q.Close()
+				atClose = rep.reported()
+				close(closed)
+			}()
+			require.ErrorIs(t, <-woken, ErrClosed)
+			select {
+			case <-closed:
+				t.Fatal("Close returned while a drop was still being reported")
+			default:
+			}
+			rep.let()
+			<-closed
+			assert.Equal(t, []string{"b", "c"}, atClose, "every drop reported when Close returned")
+			require.ErrorIs(t, <-pushed, ErrDropped)
+		})
+	}
+}
