@@ -157,6 +157,23 @@ func acquire(ctx context.Context, s *sem) error {
 
 func release(s *sem) { s.release() }
 
+// acquireTurn is acquire for a write that has put nothing on the wire
+// yet: a ctx already done once the lock is taken ends only this call, as
+// one cancelled while it waited does, and leaves the connection as it
+// was. The lock's fast path never looks at ctx, and a write begun with a
+// done ctx raced its own deadline: some went out, others failed the
+// connection with nothing written ("write cancelled mid-frame").
+func acquireTurn(ctx context.Context, s *sem) error {
+	if err := acquire(ctx, s); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		release(s)
+		return err
+	}
+	return nil
+}
+
 // ctxErr returns the context's error when err, a network timeout, was
 // caused by ctx: cancelled, or its deadline passed (the socket deadline can
 // fire a moment before the context's own timer does).

@@ -68,6 +68,9 @@ func (c *Conn) PingSpan(ctx context.Context, payload []byte) (start, end uint64,
 		return 0, 0, err
 	}
 	defer release(w.frameSem)
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err // nothing of it written: see acquireTurn
+	}
 	// Every write holds the frame lock, so no other bytes can come
 	// between these loads and the ping.
 	start = c.written.Load()

@@ -74,7 +74,7 @@ func (c *Conn) WriteBuffered(ctx context.Context, typ MessageType, p []byte) err
 // concurrent use.
 func (c *Conn) Flush(ctx context.Context) error {
 	w := &c.wr
-	if err := acquire(ctx, w.frameSem); err != nil {
+	if err := acquireTurn(ctx, w.frameSem); err != nil {
 		return err
 	}
 	defer release(w.frameSem)
@@ -103,7 +103,7 @@ func (c *Conn) write(ctx context.Context, typ MessageType, p []byte, flush bool)
 		return ErrInvalidUTF8
 	}
 	w := &c.wr
-	if err := acquire(ctx, w.msgSem); err != nil {
+	if err := acquireTurn(ctx, w.msgSem); err != nil {
 		return err
 	}
 	defer release(w.msgSem)
@@ -148,6 +148,9 @@ func (w *writer) frame(ctx context.Context, h Header, p []byte, flush bool, time
 		return err
 	}
 	defer release(w.frameSem)
+	if err := ctx.Err(); err != nil {
+		return err // nothing of it written: see acquireTurn
+	}
 	return w.frameLocked(ctx, h, p, flush, timeout)
 }
 

@@ -21,7 +21,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 		return nil, errBadMessageType
 	}
 	w := &c.wr
-	if err := acquire(ctx, w.msgSem); err != nil {
+	if err := acquireTurn(ctx, w.msgSem); err != nil {
 		return nil, err
 	}
 	w.mw.ctx = ctx
