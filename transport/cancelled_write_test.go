@@ -1,12 +1,41 @@
 package transport
 
 import (
+	"bytes"
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// pingLog records the payloads of the pings a server Conn reads, in
+// order, and signals each.
+type pingLog struct {
+	mu   sync.Mutex
+	got  [][]byte
+	seen chan struct{}
+}
+
+func newPingLog() *pingLog { return &pingLog{seen: make(chan struct{}, 16)} }
+
+func (l *pingLog) onPing(p []byte) {
+	l.mu.Lock()
+	l.got = append(l.got, bytes.Clone(p))
+	l.mu.Unlock()
+	l.seen <- struct{}{}
+}
+
+func (l *pingLog) payloads() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var s []string
+	for _, p := range l.got {
+		s = append(s, string(p))
+	}
+	return s
+}
 
 // A write whose context is done before it puts anything on the wire ends
 // only that call: it returns the context's error, writes nothing and

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -13,33 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// pingLog records the payloads of the pings a server Conn reads, in
-// order, and signals each.
-type pingLog struct {
-	mu   sync.Mutex
-	got  [][]byte
-	seen chan struct{}
-}
-
-func newPingLog() *pingLog { return &pingLog{seen: make(chan struct{}, 16)} }
-
-func (l *pingLog) onPing(p []byte) {
-	l.mu.Lock()
-	l.got = append(l.got, bytes.Clone(p))
-	l.mu.Unlock()
-	l.seen <- struct{}{}
-}
-
-func (l *pingLog) payloads() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var s []string
-	for _, p := range l.got {
-		s = append(s, string(p))
-	}
-	return s
-}
 
 // tryPair is connPair with the server reading (and answering pings) and
 // logging them; the client reads the pongs and signals each.
