@@ -115,10 +115,19 @@ func (m *messageWriter) Close() error {
 // frame written (a write that finds its context done ends so, and leaves
 // the connection as it was). Once a fragment of the message has gone out
 // or into the buffer, the peer holds a message that can never be
-// finished, so the connection fails, as frames does.
+// finished, so the connection fails, as frames does; before that, a
+// compressed message's bytes are taken out of the compressor, whose
+// context the peer never saw.
 func (m *messageWriter) abandon(err error) {
-	if m.op == OpContinuation && !m.w.c.closeSent.Load() {
-		m.w.c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "write abandoned mid-message", Err: err})
+	if m.op == OpContinuation {
+		if !m.w.c.closeSent.Load() {
+			m.w.c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "write abandoned mid-message", Err: err})
+		}
+		return
+	}
+	if m.z != nil {
+		m.z.abandon()
+		m.wrote = false
 	}
 }
 
@@ -134,6 +143,7 @@ func (m *messageWriter) writeCompressed(p []byte) (int, error) {
 	err := m.w.frames(m.ctx, Header{Rsv: m.rsv, Opcode: m.op}, z.out, false)
 	z.out = z.out[:0]
 	if err != nil {
+		m.abandon(err) // p is in the compressor, not on the wire
 		return 0, err
 	}
 	m.op = OpContinuation
