@@ -197,6 +197,9 @@ func (f *File) Recovery() Recovery { return f.recovery }
 func (f *File) Close() error {
 	f.mu.Lock()
 	if f.closed {
+		// Another Close is under way, or done: this one too returns
+		// once the drops made before it are reported.
+		f.await()
 		f.mu.Unlock()
 		return nil
 	}

@@ -24,6 +24,9 @@ type reporter struct {
 	// settled is signalled, under mu, when a goroutine stops reporting;
 	// made by the first Close that has to wait for one (await).
 	settled *sync.Cond
+	// awaitHook, when set by a test, runs (under mu) each time await is
+	// about to wait, so tests can wait for that event instead of sleeping.
+	awaitHook func()
 }
 
 // drop disposes of a removed entry. Called with mu held; the report itself
@@ -84,6 +87,9 @@ func (r *reporter) await() {
 	for r.reporting {
 		if r.settled == nil {
 			r.settled = sync.NewCond(r.mu)
+		}
+		if r.awaitHook != nil {
+			r.awaitHook()
 		}
 		r.settled.Wait()
 	}

@@ -102,3 +102,89 @@ func TestCloseWaitsForDropReports(t *testing.T) {
 		})
 	}
 }
+
+// reporterOf returns q's drop reporter, for its test hook.
+func reporterOf(t *testing.T, q Queue) *reporter {
+	switch q := q.(type) {
+	case *Memory:
+		return &q.reporter
+	case *File:
+		return &q.reporter
+	}
+	t.Fatalf("no reporter in %T", q)
+	return nil
+}
+
+// A Close made while another is under way returns on the same terms as
+// the first: once every drop made before it has been reported. The
+// File's returned at once, the queue being closed already, so an owner
+// whose Close came second (a client.Client whose File the program was
+// closing too) could miss a drop left to a reporting goroutine.
+func TestSecondCloseWaitsForDropReports(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T, onDrop func(Entry, DropReason)) Queue
+	}{
+		{"Memory", func(_ *testing.T, onDrop func(Entry, DropReason)) Queue {
+			return NewMemory(Options{MaxMessages: 1, Overflow: DropNewest, OnDrop: onDrop})
+		}},
+		{"File", func(t *testing.T, onDrop func(Entry, DropReason)) Queue {
+			return openTestFile(t, t.TempDir(), FileOptions{Options: Options{MaxMessages: 1, Overflow: DropNewest, OnDrop: onDrop}, Sync: SyncNever})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			rep := newBlockingReports()
+			defer rep.let() // a failure must not leave the reporter held
+			q := tc.open(t, rep.onDrop)
+			waiting := make(chan struct{}, 8)
+			reporterOf(t, q).awaitHook = func() { waiting <- struct{}{} }
+			_, err := q.Push(ctx, Message{Payload: []byte("a")})
+			require.NoError(t, err)
+			_, ok := q.TryNext() // a is in flight: nothing is pending
+			require.True(t, ok)
+
+			pushed := make(chan error, 1)
+			go func() { // its drop's report holds it
+				_, err := q.Push(ctx, Message{Payload: []byte("b")})
+				pushed <- err
+			}()
+			<-rep.entered
+			_, err = q.Push(ctx, Message{Payload: []byte("c")})
+			require.ErrorIs(t, err, ErrDropped, "returned with its report left to the other goroutine")
+
+			woken := make(chan error, 1)
+			go func() { // the first Close wakes it: then the queue is closed
+				_, err := q.Next(ctx)
+				woken <- err
+			}()
+			first := make(chan struct{})
+			go func() {
+				_ = q.Close()
+				close(first)
+			}()
+			require.ErrorIs(t, <-woken, ErrClosed)
+			var atSecond []string
+			second := make(chan struct{})
+			go func() {
+				_ = q.Close()
+				atSecond = rep.reported()
+				close(second)
+			}()
+			for n := 0; n < 2; { // both Closes wait for the report, or the second returned
+				select {
+				case <-waiting:
+					n++
+					continue
+				case <-second:
+				}
+				break
+			}
+			rep.let()
+			<-second
+			<-first
+			assert.Equal(t, []string{"b", "c"}, atSecond, "every drop reported when the second Close returned")
+			require.ErrorIs(t, <-pushed, ErrDropped)
+		})
+	}
+}

@@ -91,5 +91,19 @@ func (w *writer) writeCompressed(ctx context.Context, typ MessageType, p []byte,
 	if !z.finish() {
 		return w.frames(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, flush)
 	}
-	return w.frames(ctx, Header{Fin: true, Rsv: rsv1, Opcode: Opcode(typ)}, z.out, flush)
+	err := w.frames(ctx, Header{Fin: true, Rsv: rsv1, Opcode: Opcode(typ)}, z.out, flush)
+	if err != nil {
+		// Not sent, or the connection failed with it: either way no
+		// later message may refer back to it.
+		z.abandon()
+	}
+	return err
+}
+
+// abandon drops the context of a message the peer will not see, so that
+// later messages do not refer back to it.
+func (z *compressor) abandon() {
+	z.fw.Reset(z)
+	z.dirty = false
+	z.out = z.out[:0]
 }

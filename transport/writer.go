@@ -86,6 +86,8 @@ func (m *messageWriter) Write(p []byte) (int, error) {
 // Close sends the final frame and flushes. A text message that ends inside
 // a UTF-8 sequence cannot be completed: Close returns ErrInvalidUTF8 and
 // fails the connection, since the peer has part of an invalid message.
+// So does a final frame that cannot be sent (the writer's context done,
+// say) once earlier fragments have been written.
 func (m *messageWriter) Close() error {
 	if !m.open {
 		return errWriterClosed
@@ -96,11 +98,37 @@ func (m *messageWriter) Close() error {
 		m.w.c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "text message ended mid-rune", Err: ErrInvalidUTF8})
 		return ErrInvalidUTF8
 	}
+	var err error
 	if m.z != nil && m.wrote {
 		m.z.finish()
-		return m.w.frames(m.ctx, Header{Fin: true, Rsv: m.rsv, Opcode: m.op}, m.z.out, true)
+		err = m.w.frames(m.ctx, Header{Fin: true, Rsv: m.rsv, Opcode: m.op}, m.z.out, true)
+	} else {
+		err = m.w.frame(m.ctx, Header{Fin: true, Opcode: m.op}, nil, true, m.w.c.writeTimeout)
 	}
-	return m.w.frame(m.ctx, Header{Fin: true, Opcode: m.op}, nil, true, m.w.c.writeTimeout)
+	if err != nil {
+		m.abandon(err)
+	}
+	return err
+}
+
+// abandon deals with a message whose frame failed with nothing of that
+// frame written (a write that finds its context done ends so, and leaves
+// the connection as it was). Once a fragment of the message has gone out
+// or into the buffer, the peer holds a message that can never be
+// finished, so the connection fails, as frames does; before that, a
+// compressed message's bytes are taken out of the compressor, whose
+// context the peer never saw.
+func (m *messageWriter) abandon(err error) {
+	if m.op == OpContinuation {
+		if !m.w.c.closeSent.Load() {
+			m.w.c.shutdown(&CloseError{Code: StatusAbnormalClosure, Reason: "write abandoned mid-message", Err: err})
+		}
+		return
+	}
+	if m.z != nil {
+		m.z.abandon()
+		m.wrote = false
+	}
 }
 
 // writeCompressed feeds p to the compressor and sends what came out, if
@@ -115,6 +143,7 @@ func (m *messageWriter) writeCompressed(p []byte) (int, error) {
 	err := m.w.frames(m.ctx, Header{Rsv: m.rsv, Opcode: m.op}, z.out, false)
 	z.out = z.out[:0]
 	if err != nil {
+		m.abandon(err) // p is in the compressor, not on the wire
 		return 0, err
 	}
 	m.op = OpContinuation
