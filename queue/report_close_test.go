@@ -42,12 +42,13 @@ func (b *blockingReports) reported() []string {
 	return append([]string(nil), b.got...)
 }
 
-// A drop made while another goroutine is reporting is left to that one,
-// and its Push returns ErrDropped at once. Close waits for that report:
-// an owner counting drops in OnDrop (client.Client, for the
-// UndeliveredError its Close returns) has them all once Close returns.
-func TestCloseWaitsForDropReports(t *testing.T) {
-	for _, tc := range []struct {
+// oneSlotQueues are a Memory and a File that hold one message and drop
+// the newest past it, each reporting to onDrop.
+func oneSlotQueues() []struct {
+	name string
+	open func(t *testing.T, onDrop func(Entry, DropReason)) Queue
+} {
+	return []struct {
 		name string
 		open func(t *testing.T, onDrop func(Entry, DropReason)) Queue
 	}{
@@ -57,7 +58,15 @@ func TestCloseWaitsForDropReports(t *testing.T) {
 		{"File", func(t *testing.T, onDrop func(Entry, DropReason)) Queue {
 			return openTestFile(t, t.TempDir(), FileOptions{Options: Options{MaxMessages: 1, Overflow: DropNewest, OnDrop: onDrop}, Sync: SyncNever})
 		}},
-	} {
+	}
+}
+
+// A drop made while another goroutine is reporting is left to that one,
+// and its Push returns ErrDropped at once. Close waits for that report:
+// an owner counting drops in OnDrop (client.Client, for the
+// UndeliveredError its Close returns) has them all once Close returns.
+func TestCloseWaitsForDropReports(t *testing.T) {
+	for _, tc := range oneSlotQueues() {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			rep := newBlockingReports()
@@ -121,17 +130,7 @@ func reporterOf(t *testing.T, q Queue) *reporter {
 // whose Close came second (a client.Client whose File the program was
 // closing too) could miss a drop left to a reporting goroutine.
 func TestSecondCloseWaitsForDropReports(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		open func(t *testing.T, onDrop func(Entry, DropReason)) Queue
-	}{
-		{"Memory", func(_ *testing.T, onDrop func(Entry, DropReason)) Queue {
-			return NewMemory(Options{MaxMessages: 1, Overflow: DropNewest, OnDrop: onDrop})
-		}},
-		{"File", func(t *testing.T, onDrop func(Entry, DropReason)) Queue {
-			return openTestFile(t, t.TempDir(), FileOptions{Options: Options{MaxMessages: 1, Overflow: DropNewest, OnDrop: onDrop}, Sync: SyncNever})
-		}},
-	} {
+	for _, tc := range oneSlotQueues() {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			rep := newBlockingReports()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -60,17 +59,7 @@ func TestLoneControlArmsNothing(t *testing.T) {
 // does, and gives up when the context does.
 func TestLoneControlBlockedHonoursContext(t *testing.T) {
 	a, _ := smallWindowPair(t) // the peer never reads
-	tc := a.(*net.TCPConn)
-	require.NoError(t, tc.SetWriteBuffer(4096))
-	junk := make([]byte, 64<<10)
-	for {
-		require.NoError(t, tc.SetWriteDeadline(time.Now().Add(20*time.Millisecond)))
-		if _, err := tc.Write(junk); err != nil {
-			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
-			break
-		}
-	}
-	require.NoError(t, tc.SetWriteDeadline(time.Time{}))
+	fillSendBuffer(t, a.(*net.TCPConn))
 	c := newConn(connConfig{nc: a, client: true, noIdleReads: true})
 	defer c.CloseNow()
 	written := c.BytesWritten()
