@@ -61,6 +61,28 @@ func oneSlotQueues() []struct {
 	}
 }
 
+// holdReports puts q, a one-slot queue, where a Close must wait: "a" in
+// flight, "b" dropped by a goroutine that rep holds inside its report,
+// and "c" dropped and left to that goroutine, its Push returned. The
+// channel gets b's Push's error once rep lets it go.
+func holdReports(t *testing.T, q Queue, rep *blockingReports) <-chan error {
+	t.Helper()
+	ctx := context.Background()
+	_, err := q.Push(ctx, Message{Payload: []byte("a")})
+	require.NoError(t, err)
+	_, ok := q.TryNext() // a is in flight: nothing is pending
+	require.True(t, ok)
+	pushed := make(chan error, 1)
+	go func() { // its drop's report holds it
+		_, err := q.Push(ctx, Message{Payload: []byte("b")})
+		pushed <- err
+	}()
+	<-rep.entered
+	_, err = q.Push(ctx, Message{Payload: []byte("c")})
+	require.ErrorIs(t, err, ErrDropped, "returned with its report left to the other goroutine")
+	return pushed
+}
+
 // A drop made while another goroutine is reporting is left to that one,
 // and its Push returns ErrDropped at once. Close waits for that report:
 // an owner counting drops in OnDrop (client.Client, for the
@@ -72,19 +94,7 @@ func TestCloseWaitsForDropReports(t *testing.T) {
 			rep := newBlockingReports()
 			defer rep.let() // a failure must not leave the reporter held
 			q := tc.open(t, rep.onDrop)
-			_, err := q.Push(ctx, Message{Payload: []byte("a")})
-			require.NoError(t, err)
-			_, ok := q.TryNext() // a is in flight: nothing is pending
-			require.True(t, ok)
-
-			pushed := make(chan error, 1)
-			go func() { // its drop's report holds it
-				_, err := q.Push(ctx, Message{Payload: []byte("b")})
-				pushed <- err
-			}()
-			<-rep.entered
-			_, err = q.Push(ctx, Message{Payload: []byte("c")})
-			require.ErrorIs(t, err, ErrDropped, "returned with its report left to the other goroutine")
+			pushed := holdReports(t, q, rep)
 
 			woken := make(chan error, 1)
 			go func() { // Close wakes it: then Close has begun
@@ -138,19 +148,7 @@ func TestSecondCloseWaitsForDropReports(t *testing.T) {
 			q := tc.open(t, rep.onDrop)
 			waiting := make(chan struct{}, 8)
 			reporterOf(t, q).awaitHook = func() { waiting <- struct{}{} }
-			_, err := q.Push(ctx, Message{Payload: []byte("a")})
-			require.NoError(t, err)
-			_, ok := q.TryNext() // a is in flight: nothing is pending
-			require.True(t, ok)
-
-			pushed := make(chan error, 1)
-			go func() { // its drop's report holds it
-				_, err := q.Push(ctx, Message{Payload: []byte("b")})
-				pushed <- err
-			}()
-			<-rep.entered
-			_, err = q.Push(ctx, Message{Payload: []byte("c")})
-			require.ErrorIs(t, err, ErrDropped, "returned with its report left to the other goroutine")
+			pushed := holdReports(t, q, rep)
 
 			woken := make(chan error, 1)
 			go func() { // the first Close wakes it: then the queue is closed
