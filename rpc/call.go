@@ -73,6 +73,30 @@ func (c *Client) forget(cl *call) {
 	c.mu.Unlock()
 }
 
+// abandon gives up on cl, unless it was answered already (false). A
+// subscribe call stays pending, its subscription ended, so that a late
+// answer's id is unsubscribed on the server rather than left sending
+// events nobody reads.
+func (c *Client) abandon(cl *call, err error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-cl.done:
+		return false
+	default:
+	}
+	if cl.sub != nil {
+		cl.sub.end(err) // takes only the subscription's lock, after mu
+		return true
+	}
+	for i := range uint64(len(cl.reqs)) {
+		if c.pending[cl.first+i] == cl {
+			delete(c.pending, cl.first+i)
+		}
+	}
+	return true
+}
+
 // finish completes cl with err. Called with mu held.
 func (c *Client) finish(cl *call, err error) {
 	for i := range uint64(len(cl.reqs)) {
@@ -141,14 +165,11 @@ func (c *Client) roundTrip(ctx context.Context, cl *call, idempotent bool) error
 		select {
 		case <-cl.done:
 		case <-ctx.Done():
-			c.forget(cl)
-			select {
-			case <-cl.done:
-				// Answered before it could be forgotten: the answer
-				// stands (for a subscribe call, the subscription exists).
-			default:
+			if c.abandon(cl, ctx.Err()) {
 				return ctx.Err()
 			}
+			// Answered before it could be abandoned: the answer stands
+			// (for a subscribe call, the subscription exists).
 		}
 		switch {
 		case cl.err == errLost && idempotent:

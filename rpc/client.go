@@ -113,7 +113,7 @@ func (c *Client) Close() error {
 }
 
 // waitConn returns the live connection and its number, waiting for one
-// while disconnected.
+// while disconnected; ctx.Err() once ctx is done, even with one live.
 func (c *Client) waitConn(ctx context.Context) (*transport.Conn, uint64, error) {
 	for {
 		c.mu.Lock()
@@ -124,6 +124,9 @@ func (c *Client) waitConn(ctx context.Context) (*transport.Conn, uint64, error) 
 		}
 		conn, gen, ready := c.conn, c.gen, c.connReady
 		c.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err // done already: nothing is sent
+		}
 		if conn != nil && !isDone(conn) {
 			return conn, gen, nil
 		}

@@ -237,8 +237,12 @@ func (s *Subscription) Err() error {
 // Unsubscribe ends the subscription: Next returns the events already
 // buffered, then ErrUnsubscribed. It asks the server to end it too, on
 // the live connection (the error of that call is returned; there is none
-// to end while disconnected).
+// to end while disconnected). With ctx already done it returns ctx.Err()
+// and changes nothing.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err // done already: the subscription runs on
+	}
 	c := s.c
 	c.mu.Lock()
 	id := s.id
