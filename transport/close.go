@@ -39,7 +39,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	}
 	if err := c.wr.closeFrame(code, reason); err != nil {
 		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
-		return err
+		return fmt.Errorf("%w: %w", ErrCloseIncomplete, err)
 	}
 	c.awaitPeerClose(&CloseError{Code: code, Reason: reason})
 	return c.closeOutcome()
