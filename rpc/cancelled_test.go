@@ -98,3 +98,30 @@ func TestCancelledUnsubscribeChangesNothing(t *testing.T) {
 	require.NoError(t, s.Unsubscribe(ctx))
 	assert.Equal(t, 0, f.subscribers())
 }
+
+// A Next whose context is already done at a renewal returns its error and
+// leaves the renewal for the next Next, whose OnResubscribe can backfill:
+// it does not run the hook with a context that cannot make a call.
+func TestCancelledNextKeepsTheRenewal(t *testing.T) {
+	f := startFeed(t)
+	c := dial(t, f, Options{})
+	ctx := testCtx(t)
+	var hookErrs []error
+	s := subscribeFeed(t, c, nil, SubscribeOptions{OnResubscribe: func(ctx context.Context, _ Resubscribed) {
+		hookErrs = append(hookErrs, ctx.Err())
+	}})
+	f.DropAll()
+	f.waitSubscribed(ctx, 2)
+	// On the new connection: the renewal's marker is in the stream.
+	require.NoError(t, c.Call(ctx, "test_echo", nil, nil))
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := s.Next(done)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, hookErrs, "the hook ran with a done context")
+
+	f.emit(1)
+	_, err = s.Next(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []error{nil}, hookErrs)
+}

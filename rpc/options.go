@@ -85,7 +85,9 @@ type SubscribeOptions struct {
 	// Client, from the last event the program saw. ctx is Next's: if it
 	// ends while the hook runs, the hook is not run again for that
 	// renewal; a program that tracks its last event still sees the gap at
-	// the next event, and can backfill there.
+	// the next event, and can backfill there. A Next whose ctx is done
+	// already when it reaches a renewal returns ctx's error and leaves the
+	// renewal, hook unrun, to the next Next.
 	// Renewals that Next has not reached yet fold into one run.
 	OnResubscribe func(ctx context.Context, r Resubscribed)
 }

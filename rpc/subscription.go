@@ -101,6 +101,11 @@ func (s *Subscription) Next(ctx context.Context) (json.RawMessage, error) {
 				s.pop() // ended: no backfill for a stream that is over
 				s.mu.Unlock()
 				continue
+			case it.renewal != nil && s.opts.OnResubscribe != nil && ctx.Err() != nil:
+				// Done already: the renewal waits for a Next whose hook
+				// can backfill.
+				s.mu.Unlock()
+				return nil, ctx.Err()
 			case it.renewal != nil:
 				r := *it.renewal
 				s.pop()
