@@ -148,7 +148,14 @@ func (c *Client) roundTrip(ctx context.Context, cl *call, idempotent bool) error
 		}
 		// Written without ctx: cancelling a write half way would fail the
 		// whole connection. The Conn's write timeout bounds it.
-		if err := conn.Write(context.Background(), transport.MessageText, cl.encode()); err != nil && errors.Is(err, transport.ErrClosed) {
+		err = conn.Write(context.Background(), transport.MessageText, cl.encode())
+		if errors.Is(err, transport.ErrInvalidUTF8) {
+			// Refused, nothing sent (raw params that are not UTF-8): no
+			// answer will come.
+			c.forget(cl)
+			return err
+		}
+		if err != nil && errors.Is(err, transport.ErrClosed) {
 			// The connection was gone before the message: nothing of it
 			// left, so it is sent on the next one whatever the method.
 			c.forget(cl)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sturdyws/sturdy/transport"
 	"github.com/sturdyws/sturdy/wstest"
 )
 
@@ -124,4 +125,24 @@ func TestCancelledNextKeepsTheRenewal(t *testing.T) {
 	_, err = s.Next(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []error{nil}, hookErrs)
+}
+
+// A request the connection refuses to send (raw params that are not
+// UTF-8) fails its call at once, and leaves no call waiting for an answer
+// that cannot come.
+func TestUnsendableCallFails(t *testing.T) {
+	f := startFeed(t)
+	c := dial(t, f, Options{})
+	ctx, cancel := context.WithTimeout(testCtx(t), 10*time.Second)
+	defer cancel()
+	bad := json.RawMessage("[\"\xff\"]")
+	require.ErrorIs(t, c.Call(ctx, "test_echo", bad, nil), transport.ErrInvalidUTF8)
+	require.ErrorIs(t, c.BatchCall(ctx, []BatchElem{{Method: "test_echo", Params: bad}}), transport.ErrInvalidUTF8)
+	_, err := c.Subscribe(ctx, "test_subscribe", bad, SubscribeOptions{})
+	require.ErrorIs(t, err, transport.ErrInvalidUTF8)
+	c.mu.Lock()
+	pending := len(c.pending)
+	c.mu.Unlock()
+	assert.Zero(t, pending)
+	require.NoError(t, c.Call(ctx, "test_echo", nil, nil))
 }
