@@ -171,6 +171,12 @@ type File struct {
 
 	log  segLog // guarded by mu
 	sync syncer
+
+	// closeDone is closed when the first Close has released everything;
+	// a later Close waits for it. Made by that first Close, under mu.
+	closeDone chan struct{}
+	// closeWaitHook, when set by a test, runs before a later Close waits.
+	closeWaitHook func()
 }
 
 var _ Queue = (*File)(nil)
@@ -198,12 +204,20 @@ func (f *File) Close() error {
 	f.mu.Lock()
 	if f.closed {
 		// Another Close is under way, or done: this one too returns
-		// once the drops made before it are reported.
+		// once the drops made before it are reported, and once that
+		// Close has synced, closed the files and released the directory.
 		f.await()
+		done := f.closeDone
 		f.mu.Unlock()
+		if f.closeWaitHook != nil {
+			f.closeWaitHook()
+		}
+		<-done
 		return nil
 	}
 	f.closed = true
+	f.closeDone = make(chan struct{})
+	defer close(f.closeDone)
 	close(f.done)
 	f.wakeConsumer()
 	f.stopExpiry()
