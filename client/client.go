@@ -158,6 +158,9 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (uint64, error) {
 	}
 	c.gate.RUnlock()
 	if stampPanic != nil {
+		if err == nil {
+			c.stats.queued.Add(1) // queued all the same, and will be sent
+		}
 		panic(stampPanic)
 	}
 	if err != nil {

@@ -296,6 +296,25 @@ func TestStampPanicReachesTheSender(t *testing.T) {
 	require.NoError(t, c.Flush(ctx))
 }
 
+// TestStampPanicCountsTheQueuedMessage: the message whose Stamp panicked
+// stays queued and is sent, so Stats counts it as queued too; Queued
+// never falls below Sent.
+func TestStampPanicCountsTheQueuedMessage(t *testing.T) {
+	ctx := testCtx(t)
+	srv := wstest.Start(t, wstest.Options{})
+	c := start(t, ctx, nil, client.Options{URL: srv.URL()})
+	require.Panics(t, func() {
+		_, _ = c.SendMessage(ctx, client.Message{Type: transport.MessageBinary, Payload: []byte("x"),
+			Stamp: func(uint64, []byte) { panic("bad stamp") }})
+	})
+	_, err := c.Send(ctx, transport.MessageBinary, []byte("after"))
+	require.NoError(t, err)
+	require.NoError(t, c.Flush(ctx))
+	st := c.Stats()
+	assert.Equal(t, uint64(2), st.Sent, "the stamped message went out too")
+	assert.Equal(t, st.Sent, st.Queued, "every message sent was counted as queued")
+}
+
 // TestFromContextInHooks: OnConnect and Endpoint reach their Client from
 // the context they are given, so MarkHealthy needs no variable of the
 // program's.
