@@ -112,10 +112,7 @@ func (s *Subscription) Next(ctx context.Context) (json.RawMessage, error) {
 				s.hookRunning = s.opts.OnResubscribe != nil
 				s.mu.Unlock()
 				if f := s.opts.OnResubscribe; f != nil {
-					f(ctx, r)
-					s.mu.Lock()
-					s.hookRunning = false
-					s.mu.Unlock()
+					s.runHook(ctx, f, r)
 				}
 				continue
 			}
@@ -138,6 +135,17 @@ func (s *Subscription) Next(ctx context.Context) (json.RawMessage, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// runHook runs OnResubscribe. A panic in it leaves through Next, for the
+// program to recover, with the hook marked as no longer running.
+func (s *Subscription) runHook(ctx context.Context, f func(context.Context, Resubscribed), r Resubscribed) {
+	defer func() {
+		s.mu.Lock()
+		s.hookRunning = false
+		s.mu.Unlock()
+	}()
+	f(ctx, r)
 }
 
 // pop removes the head item. Called with mu held.

@@ -259,6 +259,27 @@ func TestOverflowBlockDuringHookEnds(t *testing.T) {
 	assert.NoError(t, <-hookErr, "the hook's call was answered, not deadlocked")
 }
 
+// An OnResubscribe that panics leaves through Next, and a program that
+// recovers it finds the subscription as before: with OverflowBlock a
+// full buffer waits for Next again, as it does outside the hook.
+func TestResubscribePanicLeavesTheSubscriptionUsable(t *testing.T) {
+	f := startFeed(t)
+	c := dial(t, f, Options{})
+	ctx := testCtx(t)
+	s := subscribeFeed(t, c, nil, SubscribeOptions{Buffer: 2, Overflow: OverflowBlock,
+		OnResubscribe: func(context.Context, Resubscribed) { panic("bad hook") }})
+	f.DropAll()
+	f.waitSubscribed(ctx, 2)
+	require.NoError(t, c.Call(ctx, "test_echo", nil, nil)) // the renewal's marker is in
+	require.PanicsWithValue(t, "bad hook", func() { _, _ = s.Next(ctx) })
+	f.emit(20)
+	for want := 1; want <= 20; want++ {
+		ev, err := s.Next(ctx)
+		require.NoError(t, err, "the subscription ended after the hook's panic")
+		require.Equal(t, want, number(t, ev))
+	}
+}
+
 // A Subscribe made while disconnected waits for the connection.
 func TestSubscribeWhileDisconnected(t *testing.T) {
 	f := startFeed(t)
