@@ -27,10 +27,24 @@ type numberFeed struct {
 	// the program cannot pace them, and the test waits for them to make
 	// its gap.
 	unpacedUntil atomic.Uint64
+	// unpaced wakes an emitter waiting for the program when unpacedUntil
+	// moves: the program, its connection gone, may have nothing left to
+	// take, and then nothing else would wake it.
+	unpaced chan struct{}
 }
 
 func newNumberFeed() *numberFeed {
-	return &numberFeed{subs: map[gethrpc.ID]*gethrpc.Notifier{}, waiters: map[uint64][]chan struct{}{}}
+	return &numberFeed{subs: map[gethrpc.ID]*gethrpc.Notifier{}, waiters: map[uint64][]chan struct{}{}, unpaced: make(chan struct{}, 1)}
+}
+
+// unpace lets the emitter run ahead of the program up to event until, and
+// wakes it.
+func (f *numberFeed) unpace(until uint64) {
+	f.unpacedUntil.Store(until)
+	select {
+	case f.unpaced <- struct{}{}:
+	default:
+	}
 }
 
 // event is what the feed's subscription sends.

@@ -222,6 +222,7 @@ func runFeed(t *testing.T, url string, feed *numberFeed, total uint64, states ch
 			for feed.current() >= feed.unpacedUntil.Load() && feed.current() >= r.seen.Load()+window {
 				select {
 				case <-r.progress:
+				case <-feed.unpaced:
 				case <-ctx.Done():
 					return
 				}
@@ -277,7 +278,7 @@ func TestGethSubscriptionSurvivesRestart(t *testing.T) {
 		for _, at := range []uint64{1000, 3000} {
 			waitHead(at)
 			srv.kill()
-			feed.unpacedUntil.Store(at + 500)
+			feed.unpace(at + 500)
 			waitHead(at + 500) // 500 events happen while it is down
 			srv.start()
 			backUp()
