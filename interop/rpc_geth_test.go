@@ -312,11 +312,22 @@ func TestGethSubscriptionSurvivesResetAndBlackHole(t *testing.T) {
 			}
 		}
 	}
+	// waitUp returns once the Client is connected again: a black hole
+	// made while it was still redialling after the reset would swallow
+	// its handshake, so it would never be connected to be found dead.
+	waitUp := func() {
+		for ch := range states {
+			if ch.To == client.Connected {
+				return
+			}
+		}
+	}
 	r := runFeed(t, "ws://"+proxy.addr(), feed, 5000, states, func(waitHead func(uint64)) {
 		waitHead(1000)
 		toxic("reset", "reset_peer", "downstream", `{"timeout":0}`)
 		waitDown()
 		untoxic("reset")
+		waitUp()
 		waitHead(2500)
 		toxic("hole", "timeout", "downstream", `{"timeout":0}`)
 		waitDown() // the heartbeat found it dead
